@@ -1,0 +1,85 @@
+"""Every app setting the app reads, validated once.
+
+This is the only module that reads the environment. A missing or malformed setting raises
+`ConfigError` naming it, at first use (never at import time: the Functions host imports every
+blueprint to index it, and one bad setting must not stop them all).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.errors import ConfigError
+
+__all__ = ["DiscoveryMode", "PsaProvider", "Settings", "load_settings"]
+
+DEV_STORAGE = "UseDevelopmentStorage=true"
+
+
+class DiscoveryMode(StrEnum):
+    GDAP = "gdap"  # customer tenants from the partner's active GDAP relationships
+    REGISTERED = "registered"  # only tenants registered by id after admin consent
+    BOTH = "both"
+
+
+class PsaProvider(StrEnum):
+    DIRECTORY = "directory"  # the built-in contact directory in Table Storage
+
+
+class Settings(BaseSettings):
+    """App settings; names are the platform's (`AzureWebJobsStorage`) or upper-case."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    # Storage: a connection string locally, identity-based service URIs in Azure.
+    storage_connection: str | None = Field(default=None, alias="AzureWebJobsStorage")
+    table_service_uri: str | None = Field(default=None, alias="AzureWebJobsStorage__tableServiceUri")
+    queue_service_uri: str | None = Field(default=None, alias="AzureWebJobsStorage__queueServiceUri")
+    storage_client_id: str | None = Field(default=None, alias="AzureWebJobsStorage__clientId")
+    storage_name_prefix: str = Field(default="", alias="STORAGE_NAME_PREFIX", pattern=r"^[A-Za-z0-9]*$")
+
+    # Microsoft Graph: one multi-tenant app registration in the partner tenant.
+    partner_tenant_id: str | None = Field(default=None, alias="PARTNER_TENANT_ID")
+    graph_client_id: str | None = Field(default=None, alias="GRAPH_CLIENT_ID")
+    graph_client_secret: SecretStr | None = Field(default=None, alias="GRAPH_CLIENT_SECRET")
+    graph_client_certificate: SecretStr | None = Field(default=None, alias="GRAPH_CLIENT_CERTIFICATE")
+    graph_federated_identity_client_id: str | None = Field(
+        default=None, alias="GRAPH_FEDERATED_IDENTITY_CLIENT_ID"
+    )
+    graph_authority: str = Field(default="login.microsoftonline.com", alias="GRAPH_AUTHORITY")
+    graph_base_url: str = Field(default="https://graph.microsoft.com/v1.0", alias="GRAPH_BASE_URL")
+    graph_ca_bundle: str | None = Field(default=None, alias="GRAPH_CA_BUNDLE")
+    discovery_mode: DiscoveryMode = Field(default=DiscoveryMode.GDAP, alias="DISCOVERY_MODE")
+
+    # Schedules (NCRONTAB, six fields) are read by the host through %NAME% binding expressions.
+    sync_schedule: str = Field(default="0 0 * * * *", alias="SYNC_SCHEDULE")
+    discovery_schedule: str = Field(default="0 30 2 * * *", alias="DISCOVERY_SCHEDULE")
+    full_sync_interval_hours: int = Field(default=24, ge=1, le=168, alias="FULL_SYNC_INTERVAL_HOURS")
+
+    # The PSA and its webhook.
+    psa_provider: PsaProvider = Field(default=PsaProvider.DIRECTORY, alias="PSA_PROVIDER")
+    psa_base_url: str | None = Field(default=None, alias="PSA_BASE_URL")
+    psa_api_key: SecretStr | None = Field(default=None, alias="PSA_API_KEY")
+    webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
+
+    @field_validator("graph_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    def storage_is_configured(self) -> bool:
+        return bool(self.storage_connection or self.table_service_uri)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the settings; `overrides` (by alias or field name) win over the environment."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{err['loc'][0] if err['loc'] else '?'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid app settings: {problems}") from exc
