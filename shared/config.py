@@ -79,7 +79,5 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{err['loc'][0] if err['loc'] else '?'}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{err['loc'][0] if err['loc'] else '?'}: {err['msg']}" for err in exc.errors())
         raise ConfigError(f"invalid app settings: {problems}") from exc

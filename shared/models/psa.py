@@ -1,0 +1,88 @@
+"""PSA clients and contacts, as the app sees them whatever the PSA."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from shared.models.base import WireModel
+
+__all__ = [
+    "CONTACT_FIELDS",
+    "ClientMicrosoftFacts",
+    "ContactFields",
+    "MicrosoftFacts",
+    "PsaClient",
+    "PsaContact",
+]
+
+
+class PsaClient(WireModel):
+    id: str
+    name: str
+    website: str | None = None
+    billing_email: str | None = None
+    main_email: str | None = None
+    domains: list[str] = Field(default_factory=list)  # further domains the PSA records for the client
+    active: bool = True
+    microsoft: ClientMicrosoftFacts | None = None
+
+
+class ClientMicrosoftFacts(WireModel):
+    secure_score: float | None = None
+    secure_score_max: float | None = None
+    licensed_users: int | None = None
+    active_users: int | None = None
+    updated_at: datetime | None = None
+
+
+class MicrosoftFacts(WireModel):
+    """Microsoft 365 facts kept beside a contact; never counted as an update (R4.4)."""
+
+    license: str | None = None
+    licenses: list[str] = Field(default_factory=list)
+    mfa_registered: bool | None = None
+    mfa_methods: list[str] | None = None
+    last_sign_in: datetime | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class ContactFields(WireModel):
+    """The fields the sync writes (SYNC_RULES R4); empty string means blank."""
+
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    phone: str = ""
+    mobile: str = ""
+    title: str = ""
+    department: str = ""
+    office_location: str = ""
+    street: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    country: str = ""
+    upn: str = ""
+
+
+CONTACT_FIELDS: tuple[str, ...] = tuple(ContactFields.model_fields)
+
+
+class PsaContact(ContactFields):
+    id: str
+    client_id: str
+    additional_emails: list[str] = Field(default_factory=list)
+    active: bool = True
+    inactive_reason: str | None = None
+    entra_user_id: str | None = None
+    microsoft: MicrosoftFacts | None = None
+
+    def addresses(self) -> list[str]:
+        """Every address of the contact, primary first, lower-cased, without blanks."""
+        seen = [self.email, *self.additional_emails]
+        return [a.strip().lower() for a in seen if a and a.strip()]
+
+
+PsaClient.model_rebuild()
