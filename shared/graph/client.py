@@ -1,0 +1,212 @@
+"""Microsoft Graph for any customer tenant: msgraph-sdk builds the requests and runs its middleware
+(retry honouring Retry-After, redirects), and we read collection pages as raw bytes into pydantic.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+from azure.core.credentials_async import AsyncTokenCredential
+from kiota_abstractions.authentication import BaseBearerTokenAuthenticationProvider
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from kiota_abstractions.method import Method
+from kiota_abstractions.request_information import RequestInformation
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph.generated.users.delta.delta_request_builder import DeltaRequestBuilder
+from msgraph.generated.users.users_request_builder import UsersRequestBuilder
+from msgraph.graph_request_adapter import GraphRequestAdapter
+from msgraph.graph_service_client import GraphServiceClient
+from msgraph_core import GraphClientFactory
+from pydantic import BaseModel, ValidationError
+
+from shared.errors import DeltaExpired, GraphError, GraphForbidden
+from shared.graph.auth import TenantTokenProvider
+from shared.graph.pages import (
+    DelegatedAdminCustomer,
+    DelegatedAdminRelationship,
+    Organization,
+    Page,
+    RegistrationDetail,
+    SecureScore,
+    SubscribedSku,
+)
+from shared.models import USER_SELECT, EntraUser
+
+__all__ = ["DeltaResult", "GraphGateway", "TenantGraph", "new_http_client"]
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+FULL_PAGE = 999  # Graph's largest page of users
+SIGN_IN_PAGE = 500  # Graph caps pages that select signInActivity at 500
+_ERROR_MAP: dict[str, Any] = {"XXX": ODataError}
+
+
+def new_http_client(base_url: str, timeout: float = 60.0) -> httpx.AsyncClient:
+    """The one HTTP client every tenant shares, with Graph's default middleware."""
+    client = httpx.AsyncClient(
+        base_url=base_url, timeout=timeout, limits=httpx.Limits(max_connections=50, max_keepalive_connections=20)
+    )
+    return GraphClientFactory.create_with_default_middleware(client=client)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class DeltaResult:
+    users: list[EntraUser]
+    delta_link: str
+
+
+class GraphGateway:
+    """Reads Microsoft Graph for every tenant the partner app may reach, over one HTTP client."""
+
+    def __init__(self, credential: AsyncTokenCredential, base_url: str, http_client: httpx.AsyncClient) -> None:
+        self._credential = credential
+        self._base_url = base_url.rstrip("/")
+        self._http = http_client
+        self._tenants: dict[str, TenantGraph] = {}
+
+    def tenant(self, tenant_id: str) -> TenantGraph:
+        graph = self._tenants.get(tenant_id)
+        if graph is None:
+            provider = BaseBearerTokenAuthenticationProvider(
+                TenantTokenProvider(self._credential, tenant_id, self._base_url)
+            )
+            adapter = GraphRequestAdapter(provider, client=self._http)
+            adapter.base_url = self._base_url
+            graph = self._tenants[tenant_id] = TenantGraph(tenant_id, GraphServiceClient(request_adapter=adapter))
+        return graph
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+        await self._credential.close()
+
+
+class TenantGraph:
+    """Graph as one tenant's token sees it. Every method returns our models, never the SDK's."""
+
+    def __init__(self, tenant_id: str, sdk: GraphServiceClient) -> None:
+        self.tenant_id = tenant_id
+        self._sdk = sdk
+
+    async def delegated_admin_relationships(self) -> list[DelegatedAdminRelationship]:
+        """The partner's active GDAP relationships (call on the partner tenant)."""
+        builder = self._sdk.tenant_relationships.delegated_admin_relationships
+        params = builder.DelegatedAdminRelationshipsRequestBuilderGetQueryParameters(filter="status eq 'active'")
+        info = builder.to_get_request_information(RequestConfiguration(query_parameters=params))
+        return await self._collect(info, DelegatedAdminRelationship)
+
+    async def delegated_admin_customers(self) -> list[DelegatedAdminCustomer]:
+        builder = self._sdk.tenant_relationships.delegated_admin_customers
+        return await self._collect(builder.to_get_request_information(), DelegatedAdminCustomer)
+
+    async def organization(self) -> Organization:
+        orgs = await self._collect(self._sdk.organization.to_get_request_information(), Organization)
+        if not orgs:
+            raise GraphError(f"tenant {self.tenant_id} returned no organization", code="empty")
+        return orgs[0]
+
+    async def users(self, *, sign_in_activity: bool = False, select: Sequence[str] = USER_SELECT) -> list[EntraUser]:
+        """Every user of the tenant (a full pass). signInActivity needs Entra ID P1 and smaller pages."""
+        fields = [*select, "signInActivity"] if sign_in_activity else list(select)
+        params = UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
+            select=fields, top=SIGN_IN_PAGE if sign_in_activity else FULL_PAGE
+        )
+        info = self._sdk.users.to_get_request_information(RequestConfiguration(query_parameters=params))
+        return await self._collect(info, EntraUser)
+
+    async def users_delta(self, delta_link: str | None, *, select: Sequence[str] = USER_SELECT) -> DeltaResult:
+        """Changes since `delta_link` (or every user, with a new link, when None).
+
+        Raises DeltaExpired when Graph no longer knows the link (410 / syncStateNotFound).
+        """
+        if delta_link:
+            info = self._sdk.users.delta.with_url(delta_link).to_get_request_information()
+        else:
+            params = DeltaRequestBuilder.DeltaRequestBuilderGetQueryParameters(select=list(select))
+            info = self._sdk.users.delta.to_get_request_information(RequestConfiguration(query_parameters=params))
+        users: list[EntraUser] = []
+        while True:
+            page = await self._page(info, EntraUser)
+            users.extend(page.value)
+            if page.next_link:
+                info = self._sdk.users.delta.with_url(page.next_link).to_get_request_information()
+                continue
+            if not page.delta_link:
+                raise GraphError(f"delta for tenant {self.tenant_id} ended without a deltaLink", code="delta")
+            return DeltaResult(users, page.delta_link)
+
+    async def subscribed_skus(self) -> list[SubscribedSku]:
+        return await self._collect(self._sdk.subscribed_skus.to_get_request_information(), SubscribedSku)
+
+    async def registration_details(self) -> list[RegistrationDetail]:
+        """MFA registration per user (Entra ID P1; 403 without it)."""
+        builder = self._sdk.reports.authentication_methods.user_registration_details
+        return await self._collect(builder.to_get_request_information(), RegistrationDetail)
+
+    async def latest_secure_score(self) -> SecureScore | None:
+        builder = self._sdk.security.secure_scores
+        params = builder.SecureScoresRequestBuilderGetQueryParameters(top=1)
+        info = builder.to_get_request_information(RequestConfiguration(query_parameters=params))
+        page = await self._page(info, SecureScore)
+        return page.value[0] if page.value else None
+
+    async def group_member_ids(self, group_id: str) -> set[str]:
+        """Ids of the users in a group, nested groups included."""
+        builder = self._sdk.groups.by_group_id(group_id).transitive_members.graph_user
+        params = builder.GraphUserRequestBuilderGetQueryParameters(select=["id"], top=FULL_PAGE)
+        info = builder.to_get_request_information(RequestConfiguration(query_parameters=params))
+        return {user.id for user in await self._collect(info, EntraUser)}
+
+    async def _collect(self, info: RequestInformation, model: type[M]) -> list[M]:
+        items: list[M] = []
+        while True:
+            page = await self._page(info, model)
+            items.extend(page.value)
+            if not page.next_link:
+                return items
+            info = _follow(page.next_link)
+
+    async def _page(self, info: RequestInformation, model: type[M]) -> Page[M]:
+        adapter = self._sdk.request_adapter
+        try:
+            raw: bytes | None = await adapter.send_primitive_async(info, "bytes", _ERROR_MAP)
+        except ODataError as exc:
+            raise _translate(exc, self.tenant_id, info) from exc
+        except httpx.HTTPError as exc:
+            raise GraphError(f"Graph unreachable for tenant {self.tenant_id}: {exc!r}", code="network") from exc
+        if raw is None:
+            return Page[model]()  # type: ignore[valid-type]
+        try:
+            return Page[model].model_validate_json(raw)  # type: ignore[valid-type]
+        except ValidationError as exc:
+            raise GraphError(f"unexpected Graph payload for tenant {self.tenant_id}: {exc}", code="payload") from exc
+
+
+def _follow(link: str) -> RequestInformation:
+    # nextLink / deltaLink are absolute URLs Graph made: send them as they are.
+    info = RequestInformation(Method.GET)
+    info.url = link
+    return info
+
+
+def _translate(exc: ODataError, tenant_id: str, info: RequestInformation) -> GraphError:
+    status = exc.response_status_code
+    code = exc.error.code if exc.error else None
+    message = exc.error.message if exc.error and exc.error.message else str(exc)
+    where = f"{_path(info)} in tenant {tenant_id}"
+    if status == 410 or (code or "").lower() == "syncstatenotfound" or "resyncrequired" in (code or "").lower():
+        return DeltaExpired(f"delta link expired for {where}: {message}", status=status, code=code)
+    if status in (401, 403):
+        return GraphForbidden(f"forbidden: {where}: {message}", status=status, code=code)
+    return GraphError(f"Graph answered {status} for {where}: {code}: {message}", status=status, code=code)
+
+
+def _path(info: RequestInformation) -> str:
+    try:
+        return httpx.URL(info.url).path
+    except Exception:  # the URL template may not resolve; the message is only for people
+        return "?"

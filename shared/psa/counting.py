@@ -1,0 +1,56 @@
+"""A PsaConnector wrapper that counts the writes made through it (runs and reports show them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from shared.models import ClientMicrosoftFacts, ContactFields, MicrosoftFacts, PsaClient, PsaContact
+from shared.psa.port import PsaConnector
+
+__all__ = ["CountingConnector"]
+
+
+class CountingConnector:
+    """Counts create / update / activate calls (`writes`) and reads (`reads`); facts are counted apart."""
+
+    def __init__(self, inner: PsaConnector) -> None:
+        self.inner = inner
+        self.writes = 0
+        self.reads = 0
+        self.fact_writes = 0
+
+    async def list_clients(self) -> list[PsaClient]:
+        self.reads += 1
+        return await self.inner.list_clients()
+
+    async def get_client(self, client_id: str) -> PsaClient | None:
+        self.reads += 1
+        return await self.inner.get_client(client_id)
+
+    async def create_client(self, name: str, *, website: str | None, domains: list[str]) -> PsaClient:
+        self.writes += 1
+        return await self.inner.create_client(name, website=website, domains=domains)
+
+    async def write_client_facts(self, client_id: str, facts: ClientMicrosoftFacts) -> None:
+        self.fact_writes += 1
+        await self.inner.write_client_facts(client_id, facts)
+
+    async def list_contacts(self, client_id: str) -> list[PsaContact]:
+        self.reads += 1
+        return await self.inner.list_contacts(client_id)
+
+    async def create_contact(self, client_id: str, fields: ContactFields, *, entra_user_id: str) -> PsaContact:
+        self.writes += 1
+        return await self.inner.create_contact(client_id, fields, entra_user_id=entra_user_id)
+
+    async def update_contact(self, client_id: str, contact_id: str, changes: Mapping[str, str]) -> None:
+        self.writes += 1
+        await self.inner.update_contact(client_id, contact_id, changes)
+
+    async def set_contact_active(self, client_id: str, contact_id: str, active: bool, reason: str | None) -> None:
+        self.writes += 1
+        await self.inner.set_contact_active(client_id, contact_id, active, reason)
+
+    async def write_contact_facts(self, client_id: str, contact_id: str, facts: MicrosoftFacts) -> None:
+        self.fact_writes += 1
+        await self.inner.write_contact_facts(client_id, contact_id, facts)

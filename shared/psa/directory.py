@@ -1,0 +1,143 @@
+"""The built-in contact directory: clients and contacts in Table Storage, for MSPs without a connector.
+
+Clients live in one partition; contacts in one partition per client, so a client's contacts are one
+partition query.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from shared.errors import NotFound, PsaError
+from shared.models import (
+    CONTACT_FIELDS,
+    ClientMicrosoftFacts,
+    ContactFields,
+    MicrosoftFacts,
+    PsaClient,
+    PsaContact,
+)
+from shared.store.account import StorageAccount
+from shared.store.entities import check_key, from_entity, query_models, to_entity, upsert_batched
+from shared.store.names import Table
+
+__all__ = ["TableDirectory"]
+
+_CLIENTS = "client"
+
+
+class TableDirectory:
+    """A PsaConnector on Table Storage. `unique_emails` makes it refuse, like some PSAs do, a contact
+    whose email another client's contact already has (costs a table scan per create)."""
+
+    def __init__(self, account: StorageAccount, *, unique_emails: bool = False) -> None:
+        self._clients = account.table(Table.DIRECTORY_CLIENTS)
+        self._contacts = account.table(Table.DIRECTORY_CONTACTS)
+        self._unique_emails = unique_emails
+
+    # clients
+    async def list_clients(self) -> list[PsaClient]:
+        clients = await query_models(self._clients, PsaClient, "PartitionKey eq @pk", pk=_CLIENTS)
+        return sorted(clients, key=lambda c: c.id)
+
+    async def get_client(self, client_id: str) -> PsaClient | None:
+        try:
+            return from_entity(await self._clients.get_entity(_CLIENTS, check_key(client_id, "clientId")), PsaClient)
+        except ResourceNotFoundError:
+            return None
+
+    async def create_client(self, name: str, *, website: str | None, domains: list[str]) -> PsaClient:
+        client = PsaClient(id=f"c-{uuid.uuid4().hex[:12]}", name=name, website=website, domains=domains)
+        await self._clients.create_entity(to_entity(_CLIENTS, client.id, client))
+        return client
+
+    async def put_clients(self, clients: list[PsaClient]) -> None:
+        """Load clients as they are (seeding the directory from a scenario or an import)."""
+        await upsert_batched(self._clients, (to_entity(_CLIENTS, c.id, c) for c in clients))
+
+    async def write_client_facts(self, client_id: str, facts: ClientMicrosoftFacts) -> None:
+        client = await self.get_client(client_id)
+        if client is None:
+            raise NotFound(f"client {client_id} not found")
+        await self._clients.upsert_entity(
+            to_entity(_CLIENTS, client.id, client.model_copy(update={"microsoft": facts}))
+        )
+
+    # contacts
+    async def list_contacts(self, client_id: str) -> list[PsaContact]:
+        contacts = await query_models(self._contacts, PsaContact, "PartitionKey eq @pk", pk=check_key(client_id))
+        return sorted(contacts, key=lambda c: c.id)
+
+    async def get_contact(self, client_id: str, contact_id: str) -> PsaContact | None:
+        try:
+            entity = await self._contacts.get_entity(check_key(client_id), check_key(contact_id, "contactId"))
+        except ResourceNotFoundError:
+            return None
+        return from_entity(entity, PsaContact)
+
+    async def put_contacts(self, contacts: list[PsaContact]) -> None:
+        await upsert_batched(self._contacts, (_contact_entity(c) for c in contacts))
+
+    async def create_contact(self, client_id: str, fields: ContactFields, *, entra_user_id: str) -> PsaContact:
+        if self._unique_emails and fields.email:
+            await self._refuse_duplicate_email(client_id, fields.email)
+        contact = PsaContact(
+            id=f"k-{uuid.uuid4().hex[:12]}", client_id=client_id, entra_user_id=entra_user_id, **fields.model_dump()
+        )
+        await self._contacts.create_entity(_contact_entity(contact))
+        return contact
+
+    async def update_contact(self, client_id: str, contact_id: str, changes: Mapping[str, str]) -> None:
+        unknown = set(changes) - set(CONTACT_FIELDS)
+        if unknown:
+            raise PsaError(f"unknown contact fields: {', '.join(sorted(unknown))}")
+        await self._modify(client_id, contact_id, dict(changes))
+
+    async def set_contact_active(self, client_id: str, contact_id: str, active: bool, reason: str | None) -> None:
+        await self._modify(client_id, contact_id, {"active": active, "inactive_reason": None if active else reason})
+
+    async def write_contact_facts(self, client_id: str, contact_id: str, facts: MicrosoftFacts) -> None:
+        await self._modify(client_id, contact_id, {"microsoft": facts})
+
+    async def _modify(self, client_id: str, contact_id: str, update: dict[str, Any]) -> None:
+        # Read-modify-write guarded by the ETag: a concurrent change makes us read again, never lose it.
+        for _ in range(5):
+            try:
+                entity = await self._contacts.get_entity(check_key(client_id), check_key(contact_id, "contactId"))
+            except ResourceNotFoundError as exc:
+                raise PsaError(f"contact {contact_id} not found in client {client_id}", status=404) from exc
+            contact = from_entity(entity, PsaContact).model_copy(update=update)
+            try:
+                await self._contacts.update_entity(
+                    _contact_entity(contact),
+                    mode=UpdateMode.REPLACE,
+                    etag=entity.metadata["etag"],
+                    match_condition=MatchConditions.IfNotModified,
+                )
+                return
+            except ResourceModifiedError:
+                continue
+        raise PsaError(f"contact {contact_id} kept changing under us; try again", status=409)
+
+    async def _refuse_duplicate_email(self, client_id: str, email: str) -> None:
+        rows = self._contacts.query_entities(
+            "emailLower eq @e", parameters={"e": email.strip().lower()}, select=["PartitionKey", "RowKey"]
+        )
+        async for row in rows:
+            if row["PartitionKey"] != client_id:
+                raise PsaError(
+                    f"a contact with email {email} already exists under another client ({row['PartitionKey']})",
+                    status=409,
+                )
+
+
+def _contact_entity(contact: PsaContact) -> dict[str, Any]:
+    return to_entity(
+        contact.client_id, contact.id, contact, emailLower=contact.email.strip().lower(), active=contact.active
+    )

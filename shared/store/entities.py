@@ -1,0 +1,89 @@
+"""Models <-> Table entities: keys validated, the model kept as JSON beside a few query columns."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from azure.core import MatchConditions
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.data.tables import TableTransactionError, UpdateMode
+from azure.data.tables.aio import TableClient
+from pydantic import BaseModel
+
+from shared.errors import StorageError, ValidationFailed
+
+__all__ = [
+    "BATCH_LIMIT",
+    "check_key",
+    "from_entity",
+    "get_model",
+    "query_models",
+    "replace_if_unchanged",
+    "to_entity",
+    "upsert_batched",
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+BATCH_LIMIT = 100  # operations in one entity group transaction (one partition)
+_BAD_KEY = re.compile(r"[/\\#?\x00-\x1f\x7f-\x9f]")
+
+
+def check_key(value: str, what: str = "key") -> str:
+    """Table keys may not hold / \\ # ? or control characters, nor exceed 1 KiB."""
+    if not value or _BAD_KEY.search(value) or len(value) > 512:
+        raise ValidationFailed(f"{what} {value!r} cannot be used as a storage key", field=what)
+    return value
+
+
+def to_entity(pk: str, rk: str, model: BaseModel, **columns: Any) -> dict[str, Any]:
+    return {"PartitionKey": check_key(pk), "RowKey": check_key(rk), "json": model.model_dump_json(), **columns}
+
+
+def from_entity(entity: Mapping[str, Any], model: type[M]) -> M:
+    return model.model_validate_json(entity["json"])
+
+
+async def get_model(table: TableClient, pk: str, rk: str, model: type[M]) -> M | None:
+    try:
+        entity = await table.get_entity(check_key(pk), check_key(rk))
+    except ResourceNotFoundError:
+        return None
+    return from_entity(entity, model)
+
+
+async def query_models(table: TableClient, model: type[M], query: str | None = None, **params: Any) -> list[M]:
+    return [from_entity(e, model) async for e in _entities(table, query, params)]
+
+
+async def _entities(table: TableClient, query: str | None, params: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    pages = (
+        table.query_entities(query, parameters=params, select=["json"])
+        if query
+        else table.list_entities(select=["json"])
+    )
+    async for entity in pages:
+        yield entity
+
+
+async def upsert_batched(table: TableClient, entities: Iterable[dict[str, Any]]) -> int:
+    """Upsert in transactions of at most 100 entities per partition; returns the transactions made."""
+    by_partition: dict[str, list[dict[str, Any]]] = {}
+    for entity in entities:
+        by_partition.setdefault(entity["PartitionKey"], []).append(entity)
+    transactions = 0
+    for rows in by_partition.values():
+        for start in range(0, len(rows), BATCH_LIMIT):
+            chunk: Sequence[dict[str, Any]] = rows[start : start + BATCH_LIMIT]
+            try:
+                await table.submit_transaction([("upsert", row, {"mode": UpdateMode.REPLACE}) for row in chunk])
+            except (TableTransactionError, HttpResponseError) as exc:
+                raise StorageError(f"batch write to {table.table_name} failed: {exc.message}") from exc
+            transactions += 1
+    return transactions
+
+
+async def replace_if_unchanged(table: TableClient, entity: dict[str, Any], etag: str) -> None:
+    await table.update_entity(entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified)

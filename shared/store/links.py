@@ -1,0 +1,57 @@
+"""Contact links (one partition per tenant) and ambiguities waiting for a person."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from shared.models import Ambiguity, AmbiguityStatus, ContactLink
+from shared.store.account import StorageAccount
+from shared.store.entities import get_model, query_models, to_entity, upsert_batched
+from shared.store.names import Table
+
+__all__ = ["AmbiguityRepo", "LinkRepo"]
+
+
+class LinkRepo:
+    def __init__(self, account: StorageAccount) -> None:
+        self._table = account.table(Table.CONTACT_LINKS)
+
+    async def for_tenant(self, tenant_id: str) -> list[ContactLink]:
+        return await query_models(self._table, ContactLink, "PartitionKey eq @pk", pk=tenant_id)
+
+    async def get(self, tenant_id: str, user_id: str) -> ContactLink | None:
+        return await get_model(self._table, tenant_id, user_id, ContactLink)
+
+    async def save_many(self, links: Iterable[ContactLink]) -> int:
+        """Upsert links in batches; returns the storage transactions made."""
+        return await upsert_batched(self._table, (_link_entity(link) for link in links))
+
+    async def save(self, link: ContactLink) -> None:
+        await self._table.upsert_entity(_link_entity(link))
+
+
+def _link_entity(link: ContactLink) -> dict[str, object]:
+    return to_entity(link.tenant_id, link.user_id, link, contactId=link.contact_id, clientId=link.client_id)
+
+
+class AmbiguityRepo:
+    def __init__(self, account: StorageAccount) -> None:
+        self._table = account.table(Table.AMBIGUITIES)
+
+    async def for_tenant(self, tenant_id: str) -> list[Ambiguity]:
+        return await query_models(self._table, Ambiguity, "PartitionKey eq @pk", pk=tenant_id)
+
+    async def get(self, tenant_id: str, user_id: str) -> Ambiguity | None:
+        return await get_model(self._table, tenant_id, user_id, Ambiguity)
+
+    async def list(self, status: AmbiguityStatus | None = None) -> list[Ambiguity]:
+        if status is None:
+            items = await query_models(self._table, Ambiguity)
+        else:
+            items = await query_models(self._table, Ambiguity, "status eq @s", s=status.value)
+        return sorted(items, key=lambda a: (a.tenant_id, a.user_id))
+
+    async def save_many(self, items: Iterable[Ambiguity]) -> int:
+        return await upsert_batched(
+            self._table, (to_entity(a.tenant_id, a.user_id, a, status=a.status.value) for a in items)
+        )

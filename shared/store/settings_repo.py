@@ -1,0 +1,41 @@
+"""Sync settings: one global row, and one row of overrides per tenant."""
+
+from __future__ import annotations
+
+from shared.models import SyncSettings, TenantOverrides
+from shared.store.account import StorageAccount
+from shared.store.entities import from_entity, get_model, to_entity
+from shared.store.names import Table
+
+__all__ = ["SettingsRepo"]
+
+_GLOBAL = "global"
+_ROW = "settings"
+
+
+class SettingsRepo:
+    def __init__(self, account: StorageAccount) -> None:
+        self._table = account.table(Table.SETTINGS)
+
+    async def global_settings(self) -> SyncSettings:
+        return await get_model(self._table, _GLOBAL, _ROW, SyncSettings) or SyncSettings()
+
+    async def save_global(self, settings: SyncSettings) -> None:
+        await self._table.upsert_entity(to_entity(_GLOBAL, _ROW, settings))
+
+    async def overrides(self, tenant_id: str) -> TenantOverrides:
+        return await get_model(self._table, tenant_id, _ROW, TenantOverrides) or TenantOverrides()
+
+    async def all_overrides(self) -> dict[str, TenantOverrides]:
+        entities = self._table.query_entities(
+            "RowKey eq @rk and PartitionKey ne @g",
+            parameters={"rk": _ROW, "g": _GLOBAL},
+            select=["PartitionKey", "json"],
+        )
+        return {e["PartitionKey"]: from_entity(e, TenantOverrides) async for e in entities}
+
+    async def save_overrides(self, tenant_id: str, overrides: TenantOverrides) -> None:
+        await self._table.upsert_entity(to_entity(tenant_id, _ROW, overrides))
+
+    async def effective(self, tenant_id: str) -> SyncSettings:
+        return (await self.overrides(tenant_id)).merged_over(await self.global_settings())
