@@ -23,11 +23,13 @@ class TenantTokenProvider(AccessTokenProvider):
     def __init__(self, credential: AsyncTokenCredential, tenant_id: str, graph_base_url: str) -> None:
         self._credential = credential
         self._tenant_id = tenant_id
-        self._hosts = AllowedHostsValidator([urlparse(graph_base_url).netloc])
+        self._hosts = AllowedHostsValidator([urlparse(graph_base_url).hostname or ""])
 
     async def get_authorization_token(
         self, uri: str, additional_authentication_context: dict[str, Any] | None = None
     ) -> str:
+        if not self._hosts.is_url_host_valid(uri):
+            return ""  # never send a tenant's token to a host that is not Graph (e.g. a forged nextLink)
         try:
             token = await self._credential.get_token(GRAPH_SCOPE, tenant_id=self._tenant_id)
         except ClientAuthenticationError as exc:

@@ -118,6 +118,17 @@ class TenantGraph:
         info = self._sdk.users.to_get_request_information(RequestConfiguration(query_parameters=params))
         return await self._collect(info, EntraUser)
 
+    async def user(self, user_id: str, *, select: Sequence[str] = USER_SELECT) -> EntraUser:
+        """One user (an operator resolving an ambiguity acts on the user as Graph has it now)."""
+        builder = self._sdk.users.by_user_id(user_id)
+        params = builder.UserItemRequestBuilderGetQueryParameters(select=list(select))
+        info = builder.to_get_request_information(RequestConfiguration(query_parameters=params))
+        raw = await self._send(info)
+        try:
+            return EntraUser.model_validate_json(raw or b"{}")
+        except ValidationError as exc:
+            raise GraphError(f"unexpected user payload in tenant {self.tenant_id}: {exc}", code="payload") from exc
+
     async def users_delta(self, delta_link: str | None, *, select: Sequence[str] = USER_SELECT) -> DeltaResult:
         """Changes since `delta_link` (or every user, with a new link, when None).
 
@@ -170,7 +181,7 @@ class TenantGraph:
                 return items
             info = _follow(page.next_link)
 
-    async def _page(self, info: RequestInformation, model: type[M]) -> Page[M]:
+    async def _send(self, info: RequestInformation) -> bytes | None:
         adapter = self._sdk.request_adapter
         try:
             raw: bytes | None = await adapter.send_primitive_async(info, "bytes", _ERROR_MAP)
@@ -178,6 +189,10 @@ class TenantGraph:
             raise _translate(exc, self.tenant_id, info) from exc
         except httpx.HTTPError as exc:
             raise GraphError(f"Graph unreachable for tenant {self.tenant_id}: {exc!r}", code="network") from exc
+        return raw
+
+    async def _page(self, info: RequestInformation, model: type[M]) -> Page[M]:
+        raw = await self._send(info)
         if raw is None:
             return Page[model]()  # type: ignore[valid-type]
         try:

@@ -7,7 +7,7 @@ from typing import Generic, TypeVar
 
 from pydantic import Field
 
-from shared.models import EntraUser
+from shared.models import EntraUser, VerifiedDomain
 from shared.models.base import WireModel
 
 __all__ = [
@@ -50,17 +50,10 @@ class DelegatedAdminCustomer(WireModel):
     display_name: str | None = None
 
 
-class OrgVerifiedDomain(WireModel):
-    name: str
-    is_default: bool | None = None
-    is_initial: bool | None = None
-    type: str | None = None
-
-
 class Organization(WireModel):
     id: str
     display_name: str | None = None
-    verified_domains: list[OrgVerifiedDomain] = Field(default_factory=list)
+    verified_domains: list[VerifiedDomain] = Field(default_factory=list)
 
 
 class PrepaidUnits(WireModel):

@@ -104,6 +104,7 @@ class TenantResult(WireModel):
     users: list[UserOutcome] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)  # e.g. "sign-in and MFA data require Entra ID P1"
     pass_kind: str | None = None  # "full" or "delta"
+    psa_writes: int = 0  # create / update / activate calls made on the PSA (what a dry run would make)
     started_at: datetime | None = None
     completed_at: datetime | None = None
 
@@ -114,6 +115,8 @@ class RunRecord(WireModel):
     trigger: Trigger
     dry_run: bool = False
     tenant_id: str | None = None  # the scope of a `tenant` run
+    brake_released: bool = False  # an operator approved the tenant's held inactivations (R5.5)
+    requested_by: str | None = None
     status: RunStatus = RunStatus.QUEUED
     started_at: datetime
     completed_at: datetime | None = None
@@ -123,4 +126,5 @@ class RunRecord(WireModel):
     failed: int = 0
     held: int = 0
     counts: Counts = Field(default_factory=Counts)
+    psa_writes: int = 0
     tenants: list[TenantResult] = Field(default_factory=list)

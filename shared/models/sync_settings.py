@@ -40,11 +40,13 @@ class FieldControls(WireModel):
     upn: bool = False
 
 
-def _all_means_any(value: Any) -> Any:
-    # "all" covers values that appear later: it is the same as no filter.
-    if isinstance(value, list) and any(isinstance(v, str) and v.lower() == "all" for v in value):
-        return None
-    return value
+ALL_USER_TYPES = ["Member", "Guest"]
+
+
+def _is_all(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.lower() == "all"
+    return isinstance(value, list) and any(isinstance(v, str) and v.lower() == "all" for v in value)
 
 
 class Filters(WireModel):
@@ -57,10 +59,17 @@ class Filters(WireModel):
     groups: list[str] | None = None  # group ids, transitive membership
     licensed: bool | None = None
 
-    @field_validator("user_types", "domains", "departments", "office_locations", "groups", mode="before")
+    @field_validator("domains", "departments", "office_locations", "groups", mode="before")
     @classmethod
     def _all(cls, value: Any) -> Any:
-        return _all_means_any(value)
+        # "all" covers values that appear later too: the same as no filter.
+        return None if _is_all(value) else value
+
+    @field_validator("user_types", mode="before")
+    @classmethod
+    def _all_types(cls, value: Any) -> Any:
+        # Unset means members only (R2.2); "all" takes guests as well.
+        return list(ALL_USER_TYPES) if _is_all(value) else value
 
 
 class SafetyBrake(WireModel):

@@ -6,12 +6,12 @@ partition query.
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from shared.errors import NotFound, PsaError
@@ -53,8 +53,14 @@ class TableDirectory:
             return None
 
     async def create_client(self, name: str, *, website: str | None, domains: list[str]) -> PsaClient:
-        client = PsaClient(id=f"c-{uuid.uuid4().hex[:12]}", name=name, website=website, domains=domains)
-        await self._clients.create_entity(to_entity(_CLIENTS, client.id, client))
+        client = PsaClient(id=_stable_id("c", name.lower(), *domains), name=name, website=website, domains=domains)
+        try:
+            await self._clients.create_entity(to_entity(_CLIENTS, client.id, client))
+        except ResourceExistsError:
+            existing = await self.get_client(client.id)
+            if existing is not None:
+                return existing  # made by an earlier try of the same import
+            raise
         return client
 
     async def put_clients(self, clients: list[PsaClient]) -> None:
@@ -87,10 +93,20 @@ class TableDirectory:
     async def create_contact(self, client_id: str, fields: ContactFields, *, entra_user_id: str) -> PsaContact:
         if self._unique_emails and fields.email:
             await self._refuse_duplicate_email(client_id, fields.email)
+        # The id follows from (client, user): a create retried after a crash finds the first one.
         contact = PsaContact(
-            id=f"k-{uuid.uuid4().hex[:12]}", client_id=client_id, entra_user_id=entra_user_id, **fields.model_dump()
+            id=_stable_id("k", client_id, entra_user_id),
+            client_id=client_id,
+            entra_user_id=entra_user_id,
+            **fields.model_dump(),
         )
-        await self._contacts.create_entity(_contact_entity(contact))
+        try:
+            await self._contacts.create_entity(_contact_entity(contact))
+        except ResourceExistsError:
+            existing = await self.get_contact(client_id, contact.id)
+            if existing is not None:
+                return existing
+            raise
         return contact
 
     async def update_contact(self, client_id: str, contact_id: str, changes: Mapping[str, str]) -> None:
@@ -135,6 +151,10 @@ class TableDirectory:
                     f"a contact with email {email} already exists under another client ({row['PartitionKey']})",
                     status=409,
                 )
+
+
+def _stable_id(kind: str, *parts: str) -> str:
+    return f"{kind}-{hashlib.sha256('|'.join(parts).encode()).hexdigest()[:12]}"
 
 
 def _contact_entity(contact: PsaContact) -> dict[str, Any]:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+
 from shared.models import Mapping, Tenant
 from shared.store.account import StorageAccount
-from shared.store.entities import get_model, query_models, to_entity, upsert_batched
+from shared.store.entities import check_key, get_model, query_models, to_entity, upsert_batched
 from shared.store.names import Table
 
 __all__ = ["MappingRepo", "TenantRepo"]
 
 _TENANT_PK = "tenant"
 _MAPPING_PK = "mapping"
+_CLAIM_PK = "client-claim"  # one row per mapped client: makes "one tenant per client" atomic (R1.7)
 
 
 class TenantRepo:
@@ -48,3 +51,21 @@ class MappingRepo:
         await upsert_batched(
             self._table, (to_entity(_MAPPING_PK, m.tenant_id, m, status=m.status.value) for m in mappings)
         )
+
+    async def claim_client(self, client_id: str, tenant_id: str) -> str | None:
+        """Claim `client_id` for `tenant_id`; returns the tenant that holds it when another one does."""
+        entity = {"PartitionKey": _CLAIM_PK, "RowKey": check_key(client_id, "clientId"), "tenantId": tenant_id}
+        try:
+            await self._table.create_entity(entity)
+            return None
+        except ResourceExistsError:
+            holder = await self._table.get_entity(_CLAIM_PK, client_id)
+            return None if holder["tenantId"] == tenant_id else str(holder["tenantId"])
+
+    async def release_client(self, client_id: str, tenant_id: str) -> None:
+        try:
+            holder = await self._table.get_entity(_CLAIM_PK, check_key(client_id, "clientId"))
+        except ResourceNotFoundError:
+            return
+        if holder["tenantId"] == tenant_id:
+            await self._table.delete_entity(_CLAIM_PK, client_id, etag=holder.metadata["etag"])

@@ -1,0 +1,63 @@
+"""`python -m shared.cli COMMAND`: see `--help`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from shared.errors import SyncError, ValidationFailed
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shared.cli", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the app does")
+    sub = parser.add_subparsers(dest="command", required=True)
+    simulate = sub.add_parser("simulate", help="run a scenario through Azurite, the Graph simulator and the handlers")
+    simulate.add_argument("scenario", type=Path)
+    simulate.add_argument("--report", type=Path, help="write the JSON report here")
+    simulate.add_argument("--quiet", action="store_true", help="no summary table")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if args.command == "simulate":
+            return asyncio.run(_simulate(args.scenario, args.report, args.quiet))
+    except ValidationFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except SyncError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _simulate(path: Path, report_path: Path | None, quiet: bool) -> int:
+    from shared.cli.render import report_summary
+    from shared.cli.simulate import simulate
+    from shared.simulator import load_scenario
+
+    scenario = load_scenario(path)
+    report = await simulate(scenario)
+    if report_path is not None:
+        await asyncio.to_thread(_write, report_path, json.dumps(report, indent=2) + "\n")
+    if not quiet:
+        print(report_summary(report))
+        if report_path is not None:
+            print(f"\nReport written to {report_path}")
+    return 0
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""A whole app on this machine: the Graph simulator serving a scenario, fresh Azurite tables and
+queues of its own, and the built-in PSA directory loaded with the scenario's clients and contacts."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from shared.bootstrap import App
+from shared.config import DEV_STORAGE, load_settings
+from shared.models import PsaClient, PsaContact, SyncSettings, TenantOverrides
+from shared.psa.counting import CountingConnector
+from shared.psa.directory import TableDirectory
+from shared.simulator import GraphSimulator, Scenario
+from shared.simulator import scenario as sc
+from shared.store.account import StorageAccount
+
+__all__ = ["SimulatedEnvironment", "simulated_environment"]
+
+
+@dataclass
+class SimulatedEnvironment:
+    app: App
+    simulator: GraphSimulator
+    directory: TableDirectory
+    psa: CountingConnector
+
+
+@asynccontextmanager
+async def simulated_environment(
+    scenario: Scenario, *, storage: str | None = None, keep: bool = False, unique_emails: bool = False
+) -> AsyncIterator[SimulatedEnvironment]:
+    """Start everything for `scenario`; tables and queues are dropped afterwards unless `keep`."""
+    simulator = GraphSimulator(scenario).start()
+    prefix = "sim" + secrets.token_hex(4)
+    try:
+        settings = load_settings(
+            AzureWebJobsStorage=storage or load_settings().storage_connection or DEV_STORAGE,
+            STORAGE_NAME_PREFIX=prefix,
+            PARTNER_TENANT_ID=simulator.partner_tenant_id,
+            GRAPH_CLIENT_ID=simulator.client_id,
+            GRAPH_CLIENT_SECRET=simulator.client_secret,
+            GRAPH_AUTHORITY=simulator.authority,
+            GRAPH_BASE_URL=simulator.graph_url,
+            GRAPH_CA_BUNDLE=simulator.ca_path,
+            DISCOVERY_MODE="gdap",
+        )
+        account = StorageAccount.from_settings(settings)
+        await account.ensure()
+        directory = TableDirectory(account, unique_emails=unique_emails)
+        psa = CountingConnector(directory)
+        app = App(settings=settings, account=account, psa=psa)
+        try:
+            await _seed(app, directory, scenario)
+            yield SimulatedEnvironment(app=app, simulator=simulator, directory=directory, psa=psa)
+        finally:
+            if not keep:
+                await account.drop()
+            await app.aclose()
+    finally:
+        simulator.stop()
+
+
+async def _seed(app: App, directory: TableDirectory, scenario: Scenario) -> None:
+    await directory.put_clients([_client(c) for c in scenario.psa.clients])
+    await directory.put_contacts([PsaContact.model_validate(c.model_dump()) for c in scenario.psa.contacts])
+    if scenario.settings is not None:
+        await app.sync_settings.save_global(global_settings(scenario.settings))
+        for tenant_id, overrides in scenario.settings.tenants.items():
+            await app.sync_settings.save_overrides(tenant_id, tenant_overrides(overrides))
+
+
+def _client(client: sc.PsaClient) -> PsaClient:
+    return PsaClient(
+        id=client.id,
+        name=client.name,
+        website=client.website or None,
+        billing_email=client.billing_email or None,
+        domains=client.domains,
+    )
+
+
+def global_settings(settings: sc.Settings) -> SyncSettings:
+    base: dict[str, Any] = {}
+    if settings.field_controls is not None:
+        base["fieldControls"] = settings.field_controls.model_dump(by_alias=True, exclude_none=True)
+    if settings.filters is not None:
+        base["filters"] = settings.filters.model_dump(by_alias=True, exclude_unset=True)
+    if settings.exclusion_patterns is not None:
+        base["exclusionPatterns"] = settings.exclusion_patterns
+    if settings.safety_brake is not None:
+        base["safetyBrake"] = settings.safety_brake.model_dump(by_alias=True)
+    return SyncSettings.model_validate(base)
+
+
+def tenant_overrides(settings: sc.TenantSettings) -> TenantOverrides:
+    return TenantOverrides.model_validate(
+        {
+            "fieldControls": (
+                settings.field_controls.model_dump(by_alias=True, exclude_none=True) if settings.field_controls else {}
+            ),
+            # exclude_unset keeps an explicit null: that lifts the global filter for this tenant.
+            "filters": settings.filters.model_dump(by_alias=True, exclude_unset=True) if settings.filters else {},
+            "exclusionPatterns": settings.exclusion_patterns,
+            "safetyBrake": settings.safety_brake.model_dump(by_alias=True) if settings.safety_brake else None,
+        }
+    )

@@ -1,0 +1,170 @@
+"""Runs, each tenant's result in a run, and every user's outcome (chunked: a row holds at most 64 KiB)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from shared.errors import NotFound, StorageError
+from shared.models import Counts, RunRecord, TenantResult, UserOutcome
+from shared.store.account import StorageAccount
+from shared.store.entities import check_key, from_entity, to_entity, upsert_batched
+from shared.store.names import Table
+
+__all__ = ["RunRepo"]
+
+log = logging.getLogger(__name__)
+
+_RUN_PK = "run"
+_USERS_PER_ROW = 200  # ~120 bytes each as JSON: well under the 64 KiB a string property may hold
+_RETRIES = 20
+
+
+class RunRepo:
+    def __init__(self, account: StorageAccount) -> None:
+        self._runs = account.table(Table.RUNS)
+        self._tenants = account.table(Table.RUN_TENANTS)
+        self._users = account.table(Table.RUN_USERS)
+
+    async def create(self, run: RunRecord, tenants: list[TenantResult]) -> None:
+        await upsert_batched(self._tenants, (_tenant_entity(run.run_id, t) for t in tenants))
+        await self._runs.create_entity(_run_entity(run))
+
+    async def get(self, run_id: str) -> RunRecord | None:
+        try:
+            entity = await self._runs.get_entity(_RUN_PK, check_key(run_id, "runId"))
+        except ResourceNotFoundError:
+            return None
+        return from_entity(entity, RunRecord)
+
+    async def require(self, run_id: str) -> RunRecord:
+        run = await self.get(run_id)
+        if run is None:
+            raise NotFound(f"run {run_id} not found")
+        return run
+
+    async def page(self, limit: int, after: str | None = None) -> list[RunRecord]:
+        """Newest first (run ids sort that way); `after` is the last run id of the previous page."""
+        query = "PartitionKey eq @pk and RowKey gt @after" if after else "PartitionKey eq @pk"
+        params: dict[str, Any] = {"pk": _RUN_PK, "after": after or ""}
+        runs: list[RunRecord] = []
+        async for entity in self._runs.query_entities(
+            query, parameters=params, select=["json"], results_per_page=limit
+        ):
+            runs.append(from_entity(entity, RunRecord))
+            if len(runs) >= limit:
+                break
+        return runs
+
+    async def tenant_results(self, run_id: str) -> list[TenantResult]:
+        rows = self._tenants.query_entities("PartitionKey eq @pk", parameters={"pk": check_key(run_id)})
+        return sorted([from_entity(e, TenantResult) async for e in rows], key=lambda t: t.tenant_id)
+
+    async def tenant_result(self, run_id: str, tenant_id: str) -> TenantResult | None:
+        try:
+            return from_entity(await self._tenants.get_entity(check_key(run_id), check_key(tenant_id)), TenantResult)
+        except ResourceNotFoundError:
+            return None
+
+    async def save_tenant_result(self, run_id: str, result: TenantResult) -> None:
+        await self._tenants.upsert_entity(_tenant_entity(run_id, result))
+
+    async def save_user_outcomes(self, run_id: str, tenant_id: str, users: list[UserOutcome]) -> None:
+        rows = []
+        for chunk, start in enumerate(range(0, max(len(users), 1), _USERS_PER_ROW)):
+            part = users[start : start + _USERS_PER_ROW]
+            rows.append(
+                {
+                    "PartitionKey": check_key(run_id),
+                    "RowKey": f"{check_key(tenant_id)}_{chunk:04d}",
+                    "users": json.dumps([u.model_dump(mode="json") for u in part]),
+                }
+            )
+        await upsert_batched(self._users, rows)
+
+    async def user_outcomes(self, run_id: str, tenant_id: str | None = None) -> dict[str, list[UserOutcome]]:
+        query = "PartitionKey eq @pk"
+        params = {"pk": check_key(run_id)}
+        if tenant_id:
+            query += " and RowKey ge @lo and RowKey lt @hi"
+            params |= {"lo": f"{tenant_id}_", "hi": f"{tenant_id}`"}  # '`' sorts right after '_'
+        out: dict[str, list[UserOutcome]] = {}
+        async for entity in self._users.query_entities(query, parameters=params):
+            tid = str(entity["RowKey"]).rsplit("_", 1)[0]
+            out.setdefault(tid, []).extend(UserOutcome.model_validate(u) for u in json.loads(entity["users"]))
+        return out
+
+    async def update(self, run_id: str, change: Callable[[RunRecord], RunRecord | None]) -> RunRecord:
+        """Read-modify-write the run under its ETag; `change` returns None to leave it as it is."""
+        for _ in range(_RETRIES):
+            try:
+                entity = await self._runs.get_entity(_RUN_PK, check_key(run_id))
+            except ResourceNotFoundError as exc:
+                raise NotFound(f"run {run_id} not found") from exc
+            current = from_entity(entity, RunRecord)
+            updated = change(current)
+            if updated is None:
+                return current
+            try:
+                await self._runs.update_entity(
+                    _run_entity(updated),
+                    mode=UpdateMode.REPLACE,
+                    etag=entity.metadata["etag"],
+                    match_condition=MatchConditions.IfNotModified,
+                )
+                return updated
+            except ResourceModifiedError:
+                continue  # someone else finished a tenant at the same moment: read again
+        raise StorageError(f"run {run_id} kept changing; gave up after {_RETRIES} tries")
+
+
+def _run_entity(run: RunRecord) -> dict[str, Any]:
+    slim = run.model_copy(update={"tenants": []})
+    return to_entity(_RUN_PK, run.run_id, slim, status=run.status.value, type=run.type.value)
+
+
+def _tenant_entity(run_id: str, result: TenantResult) -> dict[str, Any]:
+    slim = result.model_copy(update={"users": []})
+    return to_entity(run_id, result.tenant_id, slim, status=result.status.value)
+
+
+def total(results: list[TenantResult]) -> Counts:
+    counts = Counts()
+    for r in results:
+        counts = counts.plus(r.counts)
+    return counts
+
+
+class ScopeLocks:
+    """Which run holds each scope ("all" or "tenant:<id>"), so a second start joins it (R7.5)."""
+
+    def __init__(self, account: StorageAccount) -> None:
+        self._table = account.table(Table.SYNC_STATE)
+
+    async def holder(self, scope: str) -> tuple[str, str] | None:
+        """(run id, etag) of the scope's row, or None."""
+        try:
+            entity = await self._table.get_entity("scope", check_key(scope))
+        except ResourceNotFoundError:
+            return None
+        return str(entity["runId"]), str(entity.metadata["etag"])
+
+    async def take(self, scope: str, run_id: str, etag: str | None) -> bool:
+        """Take the scope for `run_id`: create the row, or replace it if it still has `etag`."""
+        entity = {"PartitionKey": "scope", "RowKey": check_key(scope), "runId": run_id}
+        try:
+            if etag is None:
+                await self._table.create_entity(entity)
+            else:
+                await self._table.update_entity(
+                    entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified
+                )
+            return True
+        except (ResourceExistsError, ResourceModifiedError):
+            return False

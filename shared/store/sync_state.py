@@ -1,0 +1,109 @@
+"""Per-tenant sync state: the lease that keeps one worker per tenant, and the stored delta link."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timedelta
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from shared.store.account import StorageAccount
+from shared.store.entities import check_key
+from shared.store.names import Table
+
+__all__ = ["BrakeState", "DeltaState", "LeaseStore"]
+
+_LEASE = "lease"
+_DELTA = "delta"
+
+
+class LeaseStore:
+    """An expiring lease per tenant, taken and released under the row's ETag."""
+
+    def __init__(self, account: StorageAccount) -> None:
+        self._table = account.table(Table.SYNC_STATE)
+
+    async def acquire(self, tenant_id: str, owner: str, now: datetime, ttl: timedelta) -> bool:
+        entity = {
+            "PartitionKey": check_key(tenant_id),
+            "RowKey": _LEASE,
+            "owner": owner,
+            "expiresAt": (now + ttl).isoformat(),
+        }
+        try:
+            await self._table.create_entity(entity)
+            return True
+        except ResourceExistsError:
+            pass
+        try:
+            current = await self._table.get_entity(tenant_id, _LEASE)
+        except ResourceNotFoundError:
+            return await self.acquire(tenant_id, owner, now, ttl)
+        expired = datetime.fromisoformat(str(current["expiresAt"])) <= now
+        if current["owner"] != owner and not expired:
+            return False
+        try:
+            await self._table.update_entity(
+                entity,
+                mode=UpdateMode.REPLACE,
+                etag=current.metadata["etag"],
+                match_condition=MatchConditions.IfNotModified,
+            )
+            return True
+        except (ResourceModifiedError, ResourceNotFoundError):
+            return False  # another worker took it between our read and write
+
+    async def release(self, tenant_id: str, owner: str) -> None:
+        try:
+            current = await self._table.get_entity(check_key(tenant_id), _LEASE)
+        except ResourceNotFoundError:
+            return
+        if current["owner"] != owner:
+            return
+        # Taken over after it expired? Then it is not ours any more and stays.
+        with contextlib.suppress(ResourceModifiedError, ResourceNotFoundError):
+            await self._table.delete_entity(
+                tenant_id, _LEASE, etag=current.metadata["etag"], match_condition=MatchConditions.IfNotModified
+            )
+
+
+class DeltaState:
+    """The delta link of a tenant's last pass and when its last full pass ran."""
+
+    def __init__(self, account: StorageAccount) -> None:
+        self._table = account.table(Table.SYNC_STATE)
+
+    async def get(self, tenant_id: str) -> tuple[str | None, datetime | None]:
+        try:
+            row = await self._table.get_entity(check_key(tenant_id), _DELTA)
+        except ResourceNotFoundError:
+            return None, None
+        full = row.get("lastFullPass")
+        return row.get("deltaLink"), datetime.fromisoformat(full) if full else None
+
+    async def save(self, tenant_id: str, delta_link: str | None, last_full_pass: datetime | None) -> None:
+        row: dict[str, object] = {"PartitionKey": check_key(tenant_id), "RowKey": _DELTA, "deltaLink": delta_link or ""}
+        if last_full_pass is not None:
+            row["lastFullPass"] = last_full_pass.isoformat()
+        await self._table.upsert_entity(row, mode=UpdateMode.MERGE)
+
+
+class BrakeState:
+    """Whether a tenant's inactivations are held by the safety brake (R5.5), and since which run."""
+
+    def __init__(self, account: StorageAccount) -> None:
+        self._table = account.table(Table.SYNC_STATE)
+
+    async def held_by(self, tenant_id: str) -> str | None:
+        try:
+            row = await self._table.get_entity(check_key(tenant_id), "brake")
+        except ResourceNotFoundError:
+            return None
+        return str(row["runId"]) if row.get("held") else None
+
+    async def set(self, tenant_id: str, run_id: str, held: bool) -> None:
+        await self._table.upsert_entity(
+            {"PartitionKey": check_key(tenant_id), "RowKey": "brake", "runId": run_id, "held": held}
+        )
