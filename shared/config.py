@@ -46,9 +46,7 @@ class Settings(BaseSettings):
     graph_client_id: str | None = Field(default=None, alias="GRAPH_CLIENT_ID")
     graph_client_secret: SecretStr | None = Field(default=None, alias="GRAPH_CLIENT_SECRET")
     graph_client_certificate: SecretStr | None = Field(default=None, alias="GRAPH_CLIENT_CERTIFICATE")
-    graph_federated_identity_client_id: str | None = Field(
-        default=None, alias="GRAPH_FEDERATED_IDENTITY_CLIENT_ID"
-    )
+    graph_federated_identity_client_id: str | None = Field(default=None, alias="GRAPH_FEDERATED_IDENTITY_CLIENT_ID")
     graph_authority: str = Field(default="login.microsoftonline.com", alias="GRAPH_AUTHORITY")
     graph_base_url: str = Field(default="https://graph.microsoft.com/v1.0", alias="GRAPH_BASE_URL")
     graph_ca_bundle: str | None = Field(default=None, alias="GRAPH_CA_BUNDLE")
