@@ -348,6 +348,13 @@ class GraphApi:
     def users_delta(self, call: Call) -> Response:
         directory = call.directory
         token = call.query.get("$deltatoken") or call.query.get("$skiptoken")
+        if "$filter" in call.query:
+            return graph_error(
+                call.request,
+                400,
+                "Request_UnsupportedQuery",
+                "The Graph simulator does not support $filter on delta queries.",
+            )
         if token is None:
             fields = self._user_fields(call, collection=True, delta=True)
             if isinstance(fields, Response):
@@ -467,7 +474,7 @@ class GraphApi:
             "tenantType": "AAD",
             "verifiedDomains": domains,
         }
-        return self._page(call, [org], lambda item: _select(item, call), context="organization")
+        return self._page(call, [org], _selector(call), context="organization")
 
     def subscribed_skus(self, call: Call) -> Response:
         directory = call.directory
@@ -484,7 +491,7 @@ class GraphApi:
             }
             for sku in directory.subscribed_skus
         ]
-        return self._page(call, items, lambda item: _select(item, call), context="subscribedSkus", default_top=999)
+        return self._page(call, items, _selector(call), context="subscribedSkus", default_top=999)
 
     def registration_details(self, call: Call) -> Response:
         directory = call.directory
@@ -503,9 +510,7 @@ class GraphApi:
         if isinstance(filtered, Response):
             return filtered
         context = "reports/authenticationMethods/userRegistrationDetails"
-        return self._page(
-            call, filtered, lambda item: _select(item, call), context=context, default_top=1000, max_top=1000
-        )
+        return self._page(call, filtered, _selector(call), context=context, default_top=1000, max_top=1000)
 
     def secure_scores(self, call: Call) -> Response:
         directory = call.directory
@@ -518,7 +523,7 @@ class GraphApi:
             key=lambda item: str(item["createdDateTime"]),
             reverse=True,
         )
-        return self._page(call, items, lambda item: _select(item, call), context="security/secureScores")
+        return self._page(call, items, _selector(call), context="security/secureScores")
 
     def groups(self, call: Call) -> Response:
         with self.state.locked():
@@ -526,11 +531,11 @@ class GraphApi:
         filtered = self._filtered(call, groups, "Group")
         if isinstance(filtered, Response):
             return filtered
-        return self._page(call, filtered, lambda item: _select(item, call), context="groups")
+        return self._page(call, filtered, _selector(call), context="groups")
 
     def transitive_members(self, call: Call) -> Response:
         members = self.state.transitive_members(call.directory, call.params["id"])
-        return self._page(call, members, lambda item: _select(item, call), context="directoryObjects")
+        return self._page(call, members, _selector(call), context="directoryObjects")
 
     def transitive_users(self, call: Call) -> Response:
         members = self.state.transitive_members(call.directory, call.params["id"])
@@ -558,7 +563,7 @@ class GraphApi:
         if isinstance(filtered, Response):
             return filtered
         context = "tenantRelationships/delegatedAdminRelationships"
-        return self._page(call, filtered, lambda item: _select(item, call), context=context)
+        return self._page(call, filtered, _selector(call), context=context)
 
     def customers(self, call: Call) -> Response:
         if (refused := self._partner_only(call)) is not None:
@@ -572,7 +577,7 @@ class GraphApi:
         if isinstance(filtered, Response):
             return filtered
         context = "tenantRelationships/delegatedAdminCustomers"
-        return self._page(call, filtered, lambda item: _select(item, call), context=context)
+        return self._page(call, filtered, _selector(call), context=context)
 
     def batch(self, call: Call) -> Response:
         try:
@@ -610,15 +615,20 @@ def _delta_visible(item: DeltaItem, tracked: set[str] | None) -> bool:
     return bool(item.changed & tracked)
 
 
-def _select(item: dict[str, Any], call: Call) -> dict[str, Any]:
+def _selector(call: Call) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Render an item with only the `$select`ed properties (plus `id` and `@odata.type`)."""
     fields = parse_select(call.query.get("$select"))
     if fields is None:
-        return item
-    out = {name: item.get(name) for name in fields}
-    for annotation in ("@odata.type", "id"):
-        if annotation in item:
-            out.setdefault(annotation, item[annotation])
-    return out
+        return lambda item: item
+
+    def select(item: dict[str, Any]) -> dict[str, Any]:
+        out = {name: item.get(name) for name in fields}
+        for annotation in ("@odata.type", "id"):
+            if annotation in item:
+                out.setdefault(annotation, item[annotation])
+        return out
+
+    return select
 
 
 def _group(group: dict[str, Any]) -> dict[str, Any]:

@@ -14,12 +14,12 @@ state's lock, so the HTTP threads and `apply` can run at once.
 from __future__ import annotations
 
 import bisect
-import copy
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, get_args
 
 from shared.errors import NotFound, ValidationFailed
 from shared.simulator.scenario import (
@@ -27,6 +27,7 @@ from shared.simulator.scenario import (
     GraphOp,
     Group,
     RegistrationDetail,
+    RelationshipStatus,
     Scenario,
     SecureScoreEntry,
     SubscribedSku,
@@ -37,6 +38,7 @@ from shared.simulator.scenario import (
 
 __all__ = ["Change", "DeltaItem", "DirectoryState", "TenantDirectory"]
 
+T = TypeVar("T")
 ChangeKind = Literal["added", "updated", "deleted", "restored"]
 
 
@@ -85,7 +87,8 @@ class TenantDirectory:
             consented=tenant.consented,
             premium=tenant.premium,
             verified_domains=[_dump(domain) for domain in tenant.verified_domains],
-            users={user["id"]: copy.deepcopy(user) for user in tenant.users},
+            # shallow copies: nested values are never mutated (a change stores a new dict)
+            users={user["id"]: dict(user) for user in tenant.users},
             groups={group.id: _dump(group) for group in tenant.groups},
             subscribed_skus=[_dump(sku) for sku in tenant.subscribed_skus],
             registration_details={detail.id: _dump(detail) for detail in tenant.user_registration_details},
@@ -115,6 +118,12 @@ class TenantDirectory:
             DeltaItem(user_id, self.users.get(user_id), frozenset(props), user_id in recreated)
             for user_id, props in changed.items()
         ]
+
+
+def _copy(value: T) -> T:
+    """A deep copy of JSON data (faster than copy.deepcopy)."""
+    copied: T = json.loads(json.dumps(value))
+    return copied
 
 
 def _dump(model: VerifiedDomain | SubscribedSku | RegistrationDetail | SecureScoreEntry | Group) -> dict[str, Any]:
@@ -176,6 +185,8 @@ class DirectoryState:
             if premium is not None:
                 directory.premium = premium
             if relationship is not None:
+                if relationship not in get_args(RelationshipStatus):
+                    raise ValidationFailed(f"unknown relationship status {relationship!r}", field="relationship")
                 directory.relationship = relationship
 
     def expire_delta_tokens(self, tenant_id: str) -> None:
@@ -219,7 +230,7 @@ class DirectoryState:
         user_id = user["id"]
         if user_id in directory.users or user_id in directory.deleted:
             raise ValidationFailed(f"user {user_id!r} already exists in tenant {directory.tenant_id}")
-        directory.users[user_id] = copy.deepcopy(user)
+        directory.users[user_id] = _copy(user)
         directory.record(user_id, "added", frozenset(user))
 
     def _update(self, directory: TenantDirectory, user_id: str, values: dict[str, Any]) -> None:
@@ -227,7 +238,7 @@ class DirectoryState:
         changed = frozenset(name for name, value in values.items() if user.get(name) != value)
         if not changed:
             return
-        directory.users[user_id] = {**user, **copy.deepcopy(values)}
+        directory.users[user_id] = {**user, **_copy(values)}
         directory.record(user_id, "updated", changed)
 
     def transitive_members(self, directory: TenantDirectory, group_id: str) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -31,7 +32,7 @@ class Request:
         path, _, query = target.partition("?")
         return cls(method.upper(), unquote(path), query, {k.lower(): v for k, v in headers.items()}, body)
 
-    @property
+    @cached_property
     def query(self) -> dict[str, str]:
         """Query options, names lower-cased for `$`-options as OData allows; last value wins."""
         options: dict[str, str] = {}
