@@ -37,10 +37,11 @@ from shared.simulator import GraphSimulator, Scenario, load_scenario, parse_scen
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.no_azurite,  # the simulator only; tests/conftest.py skips other integration tests without Azurite
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),  # msgraph-sdk's request configuration classes
 ]
 
-NORTHWIND = Path(__file__).resolve().parents[3] / "shared" / "scenarios" / "northwind.json"
+NORTHWIND = Path(__file__).resolve().parents[2] / "shared" / "simulator" / "scenarios" / "northwind.json"
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 GREENLEAF = "d4db95b7-337d-540d-8a9f-13b6f9b2058a"  # premium, 8 users, groups none
 NORTHSTAR = "d45acb64-8bba-5d09-932e-361164bfb6b2"  # not premium

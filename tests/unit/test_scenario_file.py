@@ -15,7 +15,8 @@ from shared.errors import ValidationFailed
 from shared.simulator import load_scenario, parse_scenario
 from shared.simulator.scenario import AddOp, UpdateOp, UserOp
 
-NORTHWIND = Path(__file__).resolve().parents[3] / "shared" / "scenarios" / "northwind.json"
+NORTHWIND = Path(__file__).resolve().parents[2] / "shared" / "simulator" / "scenarios" / "northwind.json"
+TEAM_NORTHWIND = Path(__file__).resolve().parents[3] / "shared" / "scenarios" / "northwind.json"
 GREENLEAF = "d4db95b7-337d-540d-8a9f-13b6f9b2058a"
 
 
@@ -51,6 +52,11 @@ def test_northwind_loads_with_every_part() -> None:
     assert isinstance(disable, UserOp) and disable.op == "disable"
     assert scenario.steps[0].sync is not None and scenario.steps[0].sync.type == "initial"
     assert scenario.steps[1].resolve[0].contact_id == "k-gl-1"
+
+
+@pytest.mark.skipif(not TEAM_NORTHWIND.exists(), reason="the team folder is not beside the repository")
+def test_the_team_folder_example_loads_too() -> None:
+    assert load_scenario(TEAM_NORTHWIND) == load_scenario(NORTHWIND)
 
 
 def test_settings_with_per_tenant_overrides_keep_null_apart_from_absent(northwind: dict[str, Any]) -> None:
