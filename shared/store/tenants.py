@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
 from shared.models import Mapping, Tenant
@@ -68,4 +69,6 @@ class MappingRepo:
         except ResourceNotFoundError:
             return
         if holder["tenantId"] == tenant_id:
-            await self._table.delete_entity(_CLAIM_PK, client_id, etag=holder.metadata["etag"])
+            await self._table.delete_entity(
+                _CLAIM_PK, client_id, etag=holder.metadata["etag"], match_condition=MatchConditions.IfNotModified
+            )
