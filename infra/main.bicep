@@ -1,0 +1,306 @@
+// Entra -> PSA contact sync: everything the Functions app needs in one resource group.
+//
+//   az deployment group create -g <rg> -f infra/main.bicep -p infra/main.bicepparam
+//
+// No secret is ever an app setting: secrets given here go into Key Vault, and the app settings
+// hold Key Vault references resolved by the platform with the app's user-assigned identity.
+// infra/README.md is the deploy guide.
+
+targetScope = 'resourceGroup'
+
+// ---------------------------------------------------------------------------------------------
+// Naming and placement
+
+@description('Short name used in every resource name (lower-case letters and digits).')
+@minLength(3)
+@maxLength(11)
+param baseName string = 'entrasync'
+
+@description('Azure region; it must offer the Flex Consumption plan.')
+param location string = resourceGroup().location
+
+@description('Tags applied to every resource.')
+param tags object = {}
+
+// ---------------------------------------------------------------------------------------------
+// Flex Consumption scale
+
+@description('Most instances the app may scale out to. It also bounds how many tenants sync at once, and so the load on the PSA API.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 10
+
+@description('Memory of each instance in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Zone-redundant plan (only in regions that support it for Flex Consumption).')
+param zoneRedundant bool = false
+
+@description('Replication of the storage account that holds the app state (links, runs, queues).')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_GZRS'
+])
+param storageSku string = 'Standard_GRS'
+
+@description('Days the Log Analytics workspace keeps logs.')
+@minValue(30)
+@maxValue(730)
+param logRetentionInDays int = 30
+
+// ---------------------------------------------------------------------------------------------
+// Microsoft Graph: one multi-tenant app registration in the partner tenant
+
+@description('Tenant id of the MSP (partner) tenant that holds the Graph app registration.')
+param partnerTenantId string = tenant().tenantId
+
+@description('Application (client) id of the Graph app registration; may be set on a second deployment once the app exists.')
+param graphClientId string = ''
+
+@description('How the app proves itself to Entra ID: a client secret or certificate kept in Key Vault, or a federated credential backed by the managed identity (no secret at all).')
+@allowed([
+  'secret'
+  'certificate'
+  'federatedIdentity'
+])
+param graphCredentialType string = 'secret'
+
+@description('Client secret of the Graph app. Optional: empty creates no Key Vault secret (set it later with az keyvault secret set).')
+@secure()
+param graphClientSecret string = ''
+
+@description('Certificate of the Graph app as base64 PKCS#12 (no password). Optional: empty creates no Key Vault secret (import it later).')
+@secure()
+param graphClientCertificate string = ''
+
+@description('Entra ID authority host (change only for a national cloud).')
+param graphAuthority string = 'login.microsoftonline.com'
+
+@description('Microsoft Graph base URL (change only for a national cloud).')
+param graphBaseUrl string = 'https://graph.microsoft.com/v1.0'
+
+@description('Where customer tenants come from: active GDAP relationships, tenants registered by id, or both.')
+@allowed([
+  'gdap'
+  'registered'
+  'both'
+])
+param discoveryMode string = 'gdap'
+
+// ---------------------------------------------------------------------------------------------
+// Schedules (NCRONTAB, six fields)
+
+@description('When the all-tenant sync runs.')
+param syncSchedule string = '0 0 * * * *'
+
+@description('When tenant discovery runs.')
+param discoverySchedule string = '0 30 2 * * *'
+
+@description('Hours between full (non-delta) passes over a tenant.')
+@minValue(1)
+@maxValue(168)
+param fullSyncIntervalHours int = 24
+
+// ---------------------------------------------------------------------------------------------
+// The PSA
+
+@description('PSA connector; directory is the built-in contact directory.')
+param psaProvider string = 'directory'
+
+@description('Base URL of the PSA API (empty for the built-in directory).')
+param psaBaseUrl string = ''
+
+@description('PSA API key. Optional: empty creates no Key Vault secret (set it later with az keyvault secret set).')
+@secure()
+param psaApiKey string = ''
+
+@description('Shared secret the PSA webhook is checked against. Optional: empty creates no Key Vault secret (set it later with az keyvault secret set).')
+@secure()
+param webhookSecret string = ''
+
+@description('Object id of a user or group given Key Vault Secrets Officer on the vault, to set secrets after the deployment. Empty: none.')
+param secretsOfficerPrincipalId string = ''
+
+// ---------------------------------------------------------------------------------------------
+// Names
+
+var suffix = uniqueString(resourceGroup().id, baseName)
+// The vault's name is not derivable from the app's public host name.
+var vaultSuffix = uniqueString(resourceGroup().id, baseName, 'vault')
+var stem = toLower(baseName)
+var functionAppName = 'func-${stem}-${suffix}'
+var deploymentContainerName = 'app-package-${take(suffix, 8)}'
+
+// Must equal shared/store/names.py: TABLES, SYNC_QUEUE and POISON_QUEUE.
+// tests/unit/test_deploy_settings.py compares these lists with the code.
+var tableNames = [
+  'Tenants'
+  'Mappings'
+  'ContactLinks'
+  'Settings'
+  'Ambiguities'
+  'Runs'
+  'RunTenants'
+  'RunUsers'
+  'SyncState'
+  'DirectoryClients'
+  'DirectoryContacts'
+  'SecureScores'
+  'Licenses'
+]
+var queueNames = [
+  'tenant-sync'
+  'tenant-sync-poison'
+]
+
+// Key Vault secret names, one per secret app setting.
+var graphClientSecretName = 'graph-client-secret'
+var graphClientCertificateName = 'graph-client-certificate'
+var psaApiKeyName = 'psa-api-key'
+var webhookSecretName = 'webhook-secret'
+
+// ---------------------------------------------------------------------------------------------
+// Resources
+
+module identity './modules/identity.bicep' = {
+  name: 'identity'
+  params: {
+    name: 'id-${stem}-${suffix}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring './modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    logAnalyticsName: 'log-${stem}-${suffix}'
+    appInsightsName: 'appi-${stem}-${suffix}'
+    location: location
+    tags: tags
+    retentionInDays: logRetentionInDays
+  }
+}
+
+module storage './modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: take('st${stem}${suffix}', 24)
+    location: location
+    tags: tags
+    skuName: storageSku
+    deploymentContainerName: deploymentContainerName
+    tableNames: tableNames
+    queueNames: queueNames
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
+module vault './modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    name: take('kv-${stem}-${vaultSuffix}', 24)
+    location: location
+    tags: tags
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    graphClientSecretName: graphClientSecretName
+    graphClientSecret: graphClientSecret
+    graphClientCertificateName: graphClientCertificateName
+    graphClientCertificate: graphClientCertificate
+    psaApiKeyName: psaApiKeyName
+    psaApiKey: psaApiKey
+    webhookSecretName: webhookSecretName
+    webhookSecret: webhookSecret
+  }
+}
+
+module roles './modules/roles.bicep' = {
+  name: 'roles'
+  params: {
+    principalId: identity.outputs.principalId
+    storageAccountName: storage.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+    keyVaultName: vault.outputs.name
+    secretsOfficerPrincipalId: secretsOfficerPrincipalId
+  }
+}
+
+// A reference the platform resolves with the app's identity (keyVaultReferenceIdentity).
+var kvRef = '@Microsoft.KeyVault(SecretUri=${vault.outputs.uri}secrets/'
+
+// Every setting shared/config.py reads, plus the platform's own. No secret values here:
+// the four secret settings are Key Vault references or empty.
+// tests/unit/test_deploy_settings.py checks this block against shared.config.Settings.
+var appSettings = {
+  // Storage through the managed identity (the local form is the AzureWebJobsStorage connection string).
+  AzureWebJobsStorage__blobServiceUri: storage.outputs.blobEndpoint
+  AzureWebJobsStorage__queueServiceUri: storage.outputs.queueEndpoint
+  AzureWebJobsStorage__tableServiceUri: storage.outputs.tableEndpoint
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identity.outputs.clientId
+  STORAGE_NAME_PREFIX: ''
+  // Telemetry, sent with the managed identity (local authentication is off).
+  APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
+  // Microsoft Graph
+  PARTNER_TENANT_ID: partnerTenantId
+  GRAPH_CLIENT_ID: graphClientId
+  GRAPH_CLIENT_SECRET: graphCredentialType == 'secret' ? '${kvRef}${graphClientSecretName})' : ''
+  GRAPH_CLIENT_CERTIFICATE: graphCredentialType == 'certificate' ? '${kvRef}${graphClientCertificateName})' : ''
+  GRAPH_FEDERATED_IDENTITY_CLIENT_ID: graphCredentialType == 'federatedIdentity' ? identity.outputs.clientId : ''
+  GRAPH_AUTHORITY: graphAuthority
+  GRAPH_BASE_URL: graphBaseUrl
+  GRAPH_CA_BUNDLE: ''
+  DISCOVERY_MODE: discoveryMode
+  // Schedules
+  SYNC_SCHEDULE: syncSchedule
+  DISCOVERY_SCHEDULE: discoverySchedule
+  FULL_SYNC_INTERVAL_HOURS: string(fullSyncIntervalHours)
+  // The PSA and its webhook
+  PSA_PROVIDER: psaProvider
+  PSA_BASE_URL: psaBaseUrl
+  PSA_API_KEY: '${kvRef}${psaApiKeyName})'
+  WEBHOOK_SECRET: '${kvRef}${webhookSecretName})'
+}
+
+module app './modules/functionapp.bicep' = {
+  name: 'functionapp'
+  params: {
+    planName: 'plan-${stem}-${suffix}'
+    appName: functionAppName
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    deploymentContainerUrl: '${storage.outputs.blobEndpoint}${deploymentContainerName}'
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    zoneRedundant: zoneRedundant
+    appSettings: appSettings
+  }
+  // The identity must hold its roles before the app first starts and resolves its settings.
+  dependsOn: [
+    roles
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outputs (no secrets)
+
+output functionAppName string = app.outputs.name
+output functionAppHostName string = app.outputs.defaultHostName
+output keyVaultName string = vault.outputs.name
+output storageAccountName string = storage.outputs.name
+output managedIdentityClientId string = identity.outputs.clientId
+output managedIdentityPrincipalId string = identity.outputs.principalId
+
+// For the optional federated credential on the Graph app registration (infra/README.md, step 3).
+output federatedCredentialIssuer string = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+output federatedCredentialSubject string = identity.outputs.principalId
+output federatedCredentialAudience string = 'api://AzureADTokenExchange'
