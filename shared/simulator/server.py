@@ -76,7 +76,9 @@ class RequestRecord:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    timeout = 60  # close idle keep-alive connections
+    timeout = 300  # close keep-alive connections idle this long
+    wbufsize = -1  # buffer the response: headers and body leave in one send (no Nagle / delayed-ACK stall)
+    disable_nagle_algorithm = True
     server: _Server
 
     def _serve(self) -> None:
@@ -105,6 +107,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # the default listen backlog of 5 stalls 50 parallel clients
 
     def __init__(self, app: Any, ssl_context: ssl.SSLContext | None = None) -> None:
         self.app = app
