@@ -33,9 +33,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     skip = pytest.mark.skip(reason="Azurite is not running on 127.0.0.1:10002 (run `make test`)")
     for item in items:
-        if "/integration/" in str(item.path) or "/e2e/" in str(item.path):
-            if item.get_closest_marker("no_azurite") is None:
-                item.add_marker(skip)
+        needs_storage = "/integration/" in str(item.path) or "/e2e/" in str(item.path)
+        if needs_storage and item.get_closest_marker("no_azurite") is None:
+            item.add_marker(skip)
 
 
 @pytest.fixture

@@ -93,7 +93,9 @@ async def test_a_worker_killed_after_a_create_never_duplicates_on_redelivery(map
     run = await run_sync(mapped, RunType.INITIAL)
 
     assert run.status is RunStatus.COMPLETED
-    contacts = [c for client in await mapped.directory.list_clients() for c in await mapped.directory.list_contacts(client.id)]
+    contacts = [
+        c for client in await mapped.directory.list_clients() for c in await mapped.directory.list_contacts(client.id)
+    ]
     by_user: dict[str, int] = {}
     for contact in contacts:
         if contact.entra_user_id:
@@ -134,7 +136,11 @@ async def test_r7_5_a_tenant_held_by_another_worker_is_retried_later(mapped: Sim
 async def test_r3_5_a_create_the_psa_refuses_fails_that_user_only(mapped: SimulatedEnvironment) -> None:
     strict = TableDirectory(mapped.app.account, unique_emails=True)
     await strict.put_contacts(
-        [PsaContact(id="k-bb-9", client_id="c-bluebird", first_name="Maya", email="maya.abbott@greenleafdental.example")]
+        [
+            PsaContact(
+                id="k-bb-9", client_id="c-bluebird", first_name="Maya", email="maya.abbott@greenleafdental.example"
+            )
+        ]
     )
     mapped.app.psa = CountingConnector(strict)
 
@@ -185,8 +191,7 @@ async def test_two_tenants_finishing_at_once_complete_the_run_exactly_once(mappe
 
     table.update_entity = spy  # type: ignore[method-assign]
     done = [
-        TenantResult(tenant_id=t, client_id="x", status=TenantStatus.SUCCEEDED)
-        for t in (GREENLEAF, NORTHSTAR, PIONEER)
+        TenantResult(tenant_id=t, client_id="x", status=TenantStatus.SUCCEEDED) for t in (GREENLEAF, NORTHSTAR, PIONEER)
     ]
 
     await asyncio.gather(*(record_tenant_result(mapped.app, run.run_id, r, []) for r in done))

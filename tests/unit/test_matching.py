@@ -144,9 +144,7 @@ def test_r1_5_northwind_name_scores() -> None:
 
 
 def test_r1_4_one_client_sharing_a_primary_domain_is_auto_matched() -> None:
-    result = suggest(
-        tenant("Contoso", "contoso.example"), [client("c1", "Something Else", "https://contoso.example")]
-    )
+    result = suggest(tenant("Contoso", "contoso.example"), [client("c1", "Something Else", "https://contoso.example")])
     assert result.status is AUTO
     assert result.candidates == [
         Candidate(client_id="c1", score=1.0, reason=MatchReason.DOMAIN, detail="domain contoso.example")
@@ -185,9 +183,7 @@ def test_r1_4_several_clients_sharing_a_primary_domain_need_review_all_listed() 
 
 def test_r1_4_initial_domains_never_match() -> None:
     t = Tenant(tenant_id="t1", display_name="Zeta", domains=["contoso.onmicrosoft.com"])
-    clients = [
-        client("c1", "Other", "contoso.onmicrosoft.com", billing_email="a@contoso.mail.onmicrosoft.com")
-    ]
+    clients = [client("c1", "Other", "contoso.onmicrosoft.com", billing_email="a@contoso.mail.onmicrosoft.com")]
     assert suggest(t, clients).status is UNMATCHED
 
 
@@ -232,9 +228,7 @@ def test_r1_5_free_mail_billing_domain_matches_no_tenant() -> None:
 
 
 def test_r1_5_identical_names_score_one_but_only_need_review() -> None:
-    result = suggest(
-        tenant("Contoso Ltd.", "contoso.example"), [client("c1", "CONTOSO, Inc.", "other.example")]
-    )
+    result = suggest(tenant("Contoso Ltd.", "contoso.example"), [client("c1", "CONTOSO, Inc.", "other.example")])
     assert result.status is REVIEW
     [candidate] = result.candidates
     assert (candidate.client_id, candidate.score, candidate.reason) == ("c1", 1.0, MatchReason.NAME)
@@ -292,9 +286,7 @@ def test_r1_5_dissimilar_name_is_not_a_candidate() -> None:
         ("", ""),
     ],
 )
-def test_r1_5_names_lose_case_punctuation_accents_and_trailing_legal_suffixes(
-    name: str, normalised: str
-) -> None:
+def test_r1_5_names_lose_case_punctuation_accents_and_trailing_legal_suffixes(name: str, normalised: str) -> None:
     assert normalise_name(name) == normalised
 
 
@@ -317,9 +309,7 @@ def test_r1_5_a_name_that_is_only_suffixes_or_blank_scores_zero_against_others()
 
 
 def test_r1_5_a_client_matched_by_domain_is_listed_once_at_its_best() -> None:
-    clients = [
-        client("c1", "Contoso", "contoso.example", domains=["contoso.example"], billing_email="a@c2.example")
-    ]
+    clients = [client("c1", "Contoso", "contoso.example", domains=["contoso.example"], billing_email="a@c2.example")]
     result = suggest(tenant("Contoso", "contoso.example", "c2.example"), clients)
     assert [(c.client_id, c.reason) for c in result.candidates] == [("c1", MatchReason.DOMAIN)]
     assert result.candidates[0].detail == "domain contoso.example"
@@ -461,9 +451,7 @@ def test_property_suggest_is_deterministic_whatever_the_client_order(
 
 @settings(max_examples=200)
 @given(t=_tenants, clients=_clients)
-def test_property_auto_match_only_from_exactly_one_primary_domain_match(
-    t: Tenant, clients: list[PsaClient]
-) -> None:
+def test_property_auto_match_only_from_exactly_one_primary_domain_match(t: Tenant, clients: list[PsaClient]) -> None:
     result = suggest(t, clients)
     sharing = {c.id for c in clients if c.active and set(client_primary_domains(c)) & set(tenant_domains(t))}
     if result.status is AUTO:
