@@ -19,7 +19,7 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$CHECKOV_R
     echo "infra-check: installing $CHECKOV_REQUIREMENT into .checkov-venv/"
     rm -rf "$venv"
     "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$CHECKOV_REQUIREMENT" </dev/null
+    "$venv/bin/python" -m pip install --quiet --quiet --disable-pip-version-check "$CHECKOV_REQUIREMENT" </dev/null
     echo "$CHECKOV_REQUIREMENT" >"$stamp"
 fi
 
