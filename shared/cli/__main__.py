@@ -9,6 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
+from shared.cli.commands import add_commands, run_command
 from shared.errors import SyncError, ValidationFailed
 
 __all__ = ["main"]
@@ -22,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     simulate.add_argument("scenario", type=Path)
     simulate.add_argument("--report", type=Path, help="write the JSON report here")
     simulate.add_argument("--quiet", action="store_true", help="no summary table")
+    add_commands(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
@@ -29,13 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "simulate":
             return asyncio.run(_simulate(args.scenario, args.report, args.quiet))
+        return asyncio.run(run_command(args))
     except ValidationFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except SyncError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    return 0
 
 
 async def _simulate(path: Path, report_path: Path | None, quiet: bool) -> int:
