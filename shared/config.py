@@ -8,8 +8,9 @@ blueprint to index it, and one bad setting must not stop them all).
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.errors import ConfigError
@@ -17,6 +18,7 @@ from shared.errors import ConfigError
 __all__ = ["DiscoveryMode", "PsaProvider", "Settings", "load_settings"]
 
 DEV_STORAGE = "UseDevelopmentStorage=true"
+KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
 
 
 class DiscoveryMode(StrEnum):
@@ -62,6 +64,28 @@ class Settings(BaseSettings):
     psa_base_url: str | None = Field(default=None, alias="PSA_BASE_URL")
     psa_api_key: SecretStr | None = Field(default=None, alias="PSA_API_KEY")
     webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
+
+    # Secrets whose Key Vault reference did not resolve (Azure hands the app the reference text itself).
+    unresolved_references: tuple[str, ...] = Field(default=(), exclude=True, json_schema_extra={"appSetting": False})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_unresolved_references(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        unresolved = tuple(
+            sorted(k for k, v in data.items() if isinstance(v, str) and v.strip().startswith(KEY_VAULT_REFERENCE))
+        )
+        if not unresolved:
+            return data
+        # Never use "@Microsoft.KeyVault(...)" as a secret: treat it as unset and say which setting it was.
+        return {k: v for k, v in data.items() if k not in unresolved} | {"unresolved_references": unresolved}
+
+    def missing(self, alias: str) -> str:
+        """Why a setting the caller needs has no value, naming it."""
+        if alias in self.unresolved_references:
+            return f"{alias} is a Key Vault reference that did not resolve (missing secret or no access)"
+        return f"{alias} is not set"
 
     @field_validator("graph_base_url")
     @classmethod

@@ -151,7 +151,11 @@ def bicep_params(code: str) -> dict[str, bool]:
 
 
 def code_settings(settings: type[Settings] = Settings) -> list[str]:
-    return [field.alias or name for name, field in settings.model_fields.items()]
+    return [
+        field.alias or name
+        for name, field in settings.model_fields.items()
+        if not (isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("appSetting") is False)
+    ]
 
 
 def secret_settings(settings: type[Settings] = Settings) -> list[str]:
