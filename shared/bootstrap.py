@@ -18,6 +18,7 @@ from shared.graph.credentials import build_credential
 from shared.psa.directory import TableDirectory
 from shared.psa.port import PsaConnector
 from shared.store.account import StorageAccount
+from shared.store.facts import SecureScoreHistory
 from shared.store.links import AmbiguityRepo, LinkRepo
 from shared.store.queue import SyncQueue
 from shared.store.runs import RunRepo, ScopeLocks
@@ -55,6 +56,7 @@ class App:
     delta: DeltaState = field(init=False)
     queue: SyncQueue = field(init=False)
     brakes: BrakeState = field(init=False)
+    secure_scores: SecureScoreHistory = field(init=False)
 
     def __post_init__(self) -> None:
         self.tenants = TenantRepo(self.account)
@@ -68,6 +70,7 @@ class App:
         self.delta = DeltaState(self.account)
         self.queue = SyncQueue(self.account)
         self.brakes = BrakeState(self.account)
+        self.secure_scores = SecureScoreHistory(self.account)
 
     @property
     def graph(self) -> GraphGateway:

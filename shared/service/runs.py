@@ -59,6 +59,9 @@ async def start_run(
     """
     if run_type is RunType.TENANT and not tenant_id:
         raise Conflict("a tenant run needs a tenantId")
+    if run_type is RunType.TENANT and not await _is_mapped(app, tenant_id or ""):
+        # Refuse before taking the scope: a scope taken for a run never written would hold it for good.
+        raise NotFound(f"tenant {tenant_id} is not mapped to a client")
     scope = _scope(run_type, tenant_id, dry_run)
     for _ in range(5):
         holder = await app.scopes.holder(scope)
@@ -66,8 +69,8 @@ async def start_run(
         if holder is not None:
             running = await _wait_for_run(app, holder[0])
             if running is None:
-                raise Conflict(f"run {holder[0]} holds the {scope} scope but was never written")
-            if running.status in _ACTIVE and app.clock() - running.started_at < STALE_AFTER:
+                log.warning("run %s took the %s scope but was never written; taking the scope over", holder[0], scope)
+            elif running.status in _ACTIVE and app.clock() - running.started_at < STALE_AFTER:
                 return running, False
             etag = holder[1]
         run = (await _new_run(app, run_type, trigger, dry_run, tenant_id)).model_copy(
@@ -76,6 +79,11 @@ async def start_run(
         if await app.scopes.take(scope, run.run_id, etag):
             return await _launch(app, run), True
     raise Conflict(f"could not start a {run_type.value} run: the scope kept changing")
+
+
+async def _is_mapped(app: App, tenant_id: str) -> bool:
+    mapping = await app.mappings.get(tenant_id)
+    return mapping is not None and mapping.status is MappingStatus.CONFIRMED
 
 
 async def _wait_for_run(app: App, run_id: str) -> RunRecord | None:

@@ -11,6 +11,7 @@ from shared.errors import GraphError, GraphForbidden, TenantNotConsented
 from shared.models import Counts, MappingStatus, RunRecord, TenantResult, TenantStatus
 from shared.service.apply import apply_plan
 from shared.service.runs import FINAL, fail_tenant, record_tenant_result
+from shared.service.tenant_facts import record_tenant_facts
 from shared.service.tenant_reads import read_full_pass
 from shared.store.queue import TenantMessage
 from shared.sync.inputs import TenantInputs
@@ -104,6 +105,7 @@ async def _sync_leased(app: App, run: RunRecord, current: TenantResult) -> Tenan
     )
     if not run.dry_run:
         await app.brakes.set(tenant_id, run.run_id, plan.held)
+        await record_tenant_facts(app, tenant_id, client_id, reads)
     await record_tenant_result(app, run.run_id, result, outcomes)
     log.info("tenant %s in run %s: %s", tenant_id, run.run_id, result.counts.model_dump())
     return result

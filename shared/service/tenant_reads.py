@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.errors import GraphForbidden
 from shared.graph.client import TenantGraph
+from shared.graph.pages import SecureScore, SubscribedSku
 from shared.models import EntraUser
 from shared.sync.facts import P1_NOTE, FactsInputs, MfaRegistration
 
@@ -14,12 +15,17 @@ __all__ = ["TenantReads", "read_full_pass"]
 
 log = logging.getLogger(__name__)
 
+SECURE_SCORE_NOTE = "Secure Score not readable (needs SecurityEvents.Read.All)"
+
 
 @dataclass(frozen=True)
 class TenantReads:
     users: list[EntraUser]
     facts: FactsInputs
     notes: list[str]
+    skus: list[SubscribedSku] = field(default_factory=list)
+    secure_score: SecureScore | None = None
+    complete: bool = True  # a full list of users (False: a delta pass)
 
 
 async def read_full_pass(graph: TenantGraph, group_ids: list[str] | None = None) -> TenantReads:
@@ -35,7 +41,8 @@ async def read_full_pass(graph: TenantGraph, group_ids: list[str] | None = None)
     except GraphForbidden:
         p1 = False
         users = await graph.users(sign_in_activity=False)
-    skus = {s.sku_id: s.sku_part_number or s.sku_id for s in await graph.subscribed_skus()}
+    subscribed = await graph.subscribed_skus()
+    skus = {s.sku_id: s.sku_part_number or s.sku_id for s in subscribed}
     mfa: dict[str, MfaRegistration] | None = None
     if p1:
         try:
@@ -49,4 +56,15 @@ async def read_full_pass(graph: TenantGraph, group_ids: list[str] | None = None)
             p1 = False
     if not p1:
         notes.append(P1_NOTE)
-    return TenantReads(users=users, facts=FactsInputs(sku_part_numbers=skus, entra_p1=p1, mfa=mfa), notes=notes)
+    try:
+        score = await graph.latest_secure_score()
+    except GraphForbidden:
+        score = None
+        notes.append(SECURE_SCORE_NOTE)
+    return TenantReads(
+        users=users,
+        facts=FactsInputs(sku_part_numbers=skus, entra_p1=p1, mfa=mfa),
+        notes=notes,
+        skus=subscribed,
+        secure_score=score,
+    )

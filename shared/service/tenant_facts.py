@@ -1,0 +1,45 @@
+"""After a tenant's pass: the client's Microsoft 365 facts, written when they change (R4.4)."""
+
+from __future__ import annotations
+
+import logging
+
+from shared.bootstrap import App
+from shared.service.tenant_reads import TenantReads
+from shared.store.facts import ScorePoint
+from shared.sync.client_facts import client_facts
+
+__all__ = ["record_tenant_facts"]
+
+log = logging.getLogger(__name__)
+
+
+async def record_tenant_facts(app: App, tenant_id: str, client_id: str, reads: TenantReads) -> int:
+    """Write the client's facts if they changed and keep the day's Secure Score; returns PSA fact writes.
+
+    Only a full pass sees every user, so a delta pass leaves the counts as they are.
+    """
+    if not reads.complete:
+        return 0
+    now = app.clock()
+    score = reads.secure_score
+    facts = client_facts(
+        reads.users,
+        now=now,
+        sign_in_known=reads.facts.entra_p1,
+        secure_score=score.current_score if score else None,
+        secure_score_max=score.max_score if score else None,
+    )
+    writes = 0
+    client = await app.psa.get_client(client_id)
+    current = client.microsoft if client else None
+    if current is None or current.model_copy(update={"updated_at": None}) != facts:
+        await app.psa.write_client_facts(client_id, facts.model_copy(update={"updated_at": now}))
+        writes = 1
+    if score is not None and score.current_score is not None:
+        day = (score.created_date_time or now).date()
+        await app.secure_scores.record(
+            client_id,
+            ScorePoint(date=day, current_score=score.current_score, max_score=score.max_score, tenant_id=tenant_id),
+        )
+    return writes
