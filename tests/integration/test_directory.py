@@ -1,0 +1,117 @@
+"""The built-in PSA directory on Azurite: a real PsaConnector, never deleting."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from shared.bootstrap import App
+from shared.errors import PsaError
+from shared.models import ClientMicrosoftFacts, ContactFields, MicrosoftFacts, PsaClient, PsaContact
+from shared.psa.directory import TableDirectory
+from shared.psa.port import PsaConnector
+
+
+@pytest.fixture
+async def directory(app: App) -> TableDirectory:
+    d = TableDirectory(app.account, unique_emails=True)
+    await d.put_clients([PsaClient(id="c-1", name="One", website="one.example"), PsaClient(id="c-2", name="Two")])
+    await d.put_contacts([PsaContact(id="k-2", client_id="c-2", first_name="Ann", email="ann@one.example")])
+    return d
+
+
+def test_the_directory_is_a_psa_connector(directory: TableDirectory) -> None:
+    connector: PsaConnector = directory
+    assert not hasattr(connector, "delete_contact")  # the port has no delete, and neither does the adapter
+
+
+async def test_creates_a_contact_with_every_field_and_reads_it_back(directory: TableDirectory) -> None:
+    fields = ContactFields(first_name="Bo", last_name="Li", email="bo@one.example", phone="1", city="Oslo", upn="bo@x")
+
+    created = await directory.create_contact("c-1", fields, entra_user_id="u-1")
+
+    [listed] = await directory.list_contacts("c-1")
+    assert listed == created and listed.city == "Oslo" and listed.entra_user_id == "u-1"
+
+
+async def test_a_repeated_create_for_the_same_user_returns_the_first_contact(directory: TableDirectory) -> None:
+    fields = ContactFields(first_name="Bo", email="bo@one.example")
+
+    first, second = await asyncio.gather(
+        directory.create_contact("c-1", fields, entra_user_id="u-1"),
+        directory.create_contact("c-1", fields, entra_user_id="u-1"),
+    )
+
+    assert first.id == second.id
+    assert len(await directory.list_contacts("c-1")) == 1
+
+
+async def test_updates_only_the_named_fields(directory: TableDirectory) -> None:
+    created = await directory.create_contact("c-1", ContactFields(first_name="Bo", title="Dev"), entra_user_id="u")
+
+    await directory.update_contact("c-1", created.id, {"title": "Lead"})
+
+    contact = await directory.get_contact("c-1", created.id)
+    assert contact is not None and (contact.first_name, contact.title) == ("Bo", "Lead")
+
+
+async def test_unknown_fields_are_refused(directory: TableDirectory) -> None:
+    created = await directory.create_contact("c-1", ContactFields(first_name="Bo"), entra_user_id="u")
+
+    with pytest.raises(PsaError, match="unknown contact fields"):
+        await directory.update_contact("c-1", created.id, {"password": "x"})
+
+
+async def test_inactivates_with_a_reason_and_reactivates(directory: TableDirectory) -> None:
+    created = await directory.create_contact("c-1", ContactFields(first_name="Bo"), entra_user_id="u")
+
+    await directory.set_contact_active("c-1", created.id, False, "disabled-in-microsoft")
+    inactive = await directory.get_contact("c-1", created.id)
+    await directory.set_contact_active("c-1", created.id, True, None)
+    active = await directory.get_contact("c-1", created.id)
+
+    assert inactive is not None and not inactive.active and inactive.inactive_reason == "disabled-in-microsoft"
+    assert active is not None and active.active and active.inactive_reason is None
+
+
+async def test_concurrent_writes_to_one_contact_lose_nothing(directory: TableDirectory) -> None:
+    created = await directory.create_contact("c-1", ContactFields(first_name="Bo"), entra_user_id="u")
+
+    await asyncio.gather(
+        directory.update_contact("c-1", created.id, {"title": "Lead"}),
+        directory.update_contact("c-1", created.id, {"mobile": "+1 555"}),
+        directory.write_contact_facts("c-1", created.id, MicrosoftFacts(license="Microsoft 365 Business Basic")),
+    )
+
+    contact = await directory.get_contact("c-1", created.id)
+    assert contact is not None
+    assert (contact.title, contact.mobile) == ("Lead", "+1 555")
+    assert contact.microsoft is not None and contact.microsoft.license == "Microsoft 365 Business Basic"
+
+
+async def test_r3_5_refuses_an_email_another_clients_contact_has(directory: TableDirectory) -> None:
+    with pytest.raises(PsaError, match="another client"):
+        await directory.create_contact("c-1", ContactFields(email="ANN@one.example"), entra_user_id="u")
+
+    assert await directory.list_contacts("c-1") == []
+    assert len(await directory.list_contacts("c-2")) == 1
+
+
+async def test_writing_to_a_missing_contact_is_a_psa_error(directory: TableDirectory) -> None:
+    with pytest.raises(PsaError, match="not found"):
+        await directory.set_contact_active("c-1", "k-none", False, None)
+
+
+async def test_client_facts_and_import_once(directory: TableDirectory) -> None:
+    made = await directory.create_client(
+        "Harbor Clinic", website="harborclinic.example", domains=["harborclinic.example"]
+    )
+    again = await directory.create_client(
+        "Harbor Clinic", website="harborclinic.example", domains=["harborclinic.example"]
+    )
+    await directory.write_client_facts(made.id, ClientMicrosoftFacts(licensed_users=3))
+
+    client = await directory.get_client(made.id)
+    assert made.id == again.id
+    assert client is not None and client.microsoft is not None and client.microsoft.licensed_users == 3
