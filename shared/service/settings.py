@@ -75,6 +75,20 @@ class SafetyBrakeInput(SafetyBrake):
 
 SectionInput = FieldControlsInput | FiltersInput | ExclusionsInput | SafetyBrakeInput
 
+_ALIAS = {
+    Section.FIELD_CONTROLS: "fieldControls",
+    Section.FILTERS: "filters",
+    Section.EXCLUSIONS: "exclusionPatterns",
+    Section.SAFETY_BRAKE: "safetyBrake",
+}  # TenantOverrides names its sections as SyncSettings does
+_SECTION_OF: dict[type[BaseModel], Section] = {
+    FieldControlsInput: Section.FIELD_CONTROLS,
+    FiltersInput: Section.FILTERS,
+    ExclusionsInput: Section.EXCLUSIONS,
+    SafetyBrakeInput: Section.SAFETY_BRAKE,
+}
+M = TypeVar("M", bound=BaseModel)
+
 
 class TenantSettingsView(WireModel):
     """A section for one tenant: what a run uses, and what the tenant overrides ({} for nothing)."""
@@ -110,21 +124,6 @@ async def write_section(
     view = _view(tenant_id, section, changed, current)  # merging proves the overrides make valid settings
     await app.sync_settings.save_overrides(tenant_id, changed)
     return view
-
-
-_ALIAS = {
-    Section.FIELD_CONTROLS: "fieldControls",
-    Section.FILTERS: "filters",
-    Section.EXCLUSIONS: "exclusionPatterns",
-    Section.SAFETY_BRAKE: "safetyBrake",
-}  # TenantOverrides names its sections as SyncSettings does
-_SECTION_OF: dict[type[BaseModel], Section] = {
-    FieldControlsInput: Section.FIELD_CONTROLS,
-    FiltersInput: Section.FILTERS,
-    ExclusionsInput: Section.EXCLUSIONS,
-    SafetyBrakeInput: Section.SAFETY_BRAKE,
-}
-M = TypeVar("M", bound=BaseModel)
 
 
 def _global_value(body: SectionInput) -> Any:
