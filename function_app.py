@@ -6,8 +6,6 @@ from functions import (
     ambiguities,
     directory,
     discovery,
-    facts,
-    licenses,
     mappings,
     openapi,
     runs,
@@ -26,8 +24,6 @@ for blueprint in (
     ambiguities.bp,
     settings.bp,
     webhook.bp,
-    licenses.bp,
-    facts.bp,
     openapi.bp,
 ):
     app.register_functions(blueprint)
