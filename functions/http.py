@@ -11,7 +11,16 @@ import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
 from shared.bootstrap import App, get_app
-from shared.errors import Conflict, GraphError, NotFound, PsaError, StorageError, SyncError, ValidationFailed
+from shared.errors import (
+    ConfigError,
+    Conflict,
+    GraphError,
+    NotFound,
+    PsaError,
+    StorageError,
+    SyncError,
+    ValidationFailed,
+)
 
 __all__ = ["error_response", "json_response", "parse_body", "serve"]
 
@@ -25,6 +34,7 @@ _STATUS: tuple[tuple[type[SyncError], int], ...] = (
     (GraphError, 502),
     (PsaError, 502),
     (StorageError, 503),
+    (ConfigError, 503),  # a missing or unresolved setting: the message names it
 )
 
 
@@ -39,7 +49,14 @@ def error_response(status: int, message: str, *, field: str | None = None) -> fu
     return json_response({"error": error}, status)
 
 
-_CODES = {400: "bad-request", 401: "unauthorized", 404: "not-found", 409: "conflict", 502: "upstream", 503: "storage"}
+_CODES = {
+    400: "bad-request",
+    401: "unauthorized",
+    404: "not-found",
+    409: "conflict",
+    502: "upstream",
+    503: "unavailable",
+}
 
 
 def parse_body(req: func.HttpRequest, model: type[B]) -> B:
