@@ -11,10 +11,10 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from shared.errors import NotFound, StorageError
+from shared.errors import NotFound
 from shared.models import Counts, RunRecord, TenantResult, UserOutcome
 from shared.store.account import StorageAccount
-from shared.store.entities import check_key, from_entity, to_entity, upsert_batched
+from shared.store.entities import check_key, from_entity, read_modify_write, to_entity, upsert_batched
 from shared.store.names import Table
 
 __all__ = ["RunRepo"]
@@ -22,7 +22,8 @@ __all__ = ["RunRepo"]
 log = logging.getLogger(__name__)
 
 _RUN_PK = "run"
-_USERS_PER_ROW = 200  # ~120 bytes each as JSON: well under the 64 KiB a string property may hold
+_USERS_PER_ROW = 200
+_ROW_CHARS = 30_000  # UTF-16 units: a string property holds at most 64 KiB
 _RETRIES = 20
 
 
@@ -76,16 +77,10 @@ class RunRepo:
         await self._tenants.upsert_entity(_tenant_entity(run_id, result))
 
     async def save_user_outcomes(self, run_id: str, tenant_id: str, users: list[UserOutcome]) -> None:
-        rows = []
-        for chunk, start in enumerate(range(0, max(len(users), 1), _USERS_PER_ROW)):
-            part = users[start : start + _USERS_PER_ROW]
-            rows.append(
-                {
-                    "PartitionKey": check_key(run_id),
-                    "RowKey": f"{check_key(tenant_id)}_{chunk:04d}",
-                    "users": json.dumps([u.model_dump(mode="json") for u in part]),
-                }
-            )
+        rows = [
+            {"PartitionKey": check_key(run_id), "RowKey": f"{check_key(tenant_id)}_{chunk:04d}", "users": text}
+            for chunk, text in enumerate(_chunks([u.model_dump_json() for u in users]))
+        ]
         await upsert_batched(self._users, rows)
 
     async def user_outcomes(self, run_id: str, tenant_id: str | None = None) -> dict[str, list[UserOutcome]]:
@@ -102,26 +97,24 @@ class RunRepo:
 
     async def update(self, run_id: str, change: Callable[[RunRecord], RunRecord | None]) -> RunRecord:
         """Read-modify-write the run under its ETag; `change` returns None to leave it as it is."""
-        for _ in range(_RETRIES):
-            try:
-                entity = await self._runs.get_entity(_RUN_PK, check_key(run_id))
-            except ResourceNotFoundError as exc:
-                raise NotFound(f"run {run_id} not found") from exc
-            current = from_entity(entity, RunRecord)
+
+        def guarded(current: RunRecord | None) -> RunRecord | None:
+            if current is None:
+                raise NotFound(f"run {run_id} not found")
             updated = change(current)
-            if updated is None:
-                return current
-            try:
-                await self._runs.update_entity(
-                    _run_entity(updated),
-                    mode=UpdateMode.REPLACE,
-                    etag=entity.metadata["etag"],
-                    match_condition=MatchConditions.IfNotModified,
-                )
-                return updated
-            except ResourceModifiedError:
-                continue  # someone else finished a tenant at the same moment: read again
-        raise StorageError(f"run {run_id} kept changing; gave up after {_RETRIES} tries")
+            return updated.model_copy(update={"tenants": []}) if updated is not None else None
+
+        run = await read_modify_write(
+            self._runs,
+            _RUN_PK,
+            run_id,
+            RunRecord,
+            guarded,
+            status=lambda r: r.status.value,
+            type=lambda r: r.type.value,
+        )
+        assert run is not None  # guarded() raises rather than return None for a missing run
+        return run
 
 
 def _run_entity(run: RunRecord) -> dict[str, Any]:
