@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from azure.core import MatchConditions
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 from pydantic import BaseModel
@@ -20,7 +20,7 @@ __all__ = [
     "from_entity",
     "get_model",
     "query_models",
-    "replace_if_unchanged",
+    "read_modify_write",
     "to_entity",
     "upsert_batched",
 ]
@@ -85,5 +85,40 @@ async def upsert_batched(table: TableClient, entities: Iterable[dict[str, Any]])
     return transactions
 
 
-async def replace_if_unchanged(table: TableClient, entity: dict[str, Any], etag: str) -> None:
-    await table.update_entity(entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified)
+async def read_modify_write(
+    table: TableClient,
+    pk: str,
+    rk: str,
+    model: type[M],
+    change: Callable[[M | None], M | None],
+    *,
+    retries: int = 20,
+    **columns: Callable[[M], Any],
+) -> M | None:
+    """Apply `change` to the stored model under its ETag (creating the row when there is none), reading
+    again when someone else wrote in between; `change` returns None to leave the row as it is. Returns
+    the model as stored. `columns` derive extra query columns from the model."""
+    for _ in range(retries):
+        try:
+            entity = await table.get_entity(check_key(pk), check_key(rk))
+        except ResourceNotFoundError:
+            entity = None
+        current = from_entity(entity, model) if entity is not None else None
+        updated = change(current)
+        if updated is None:
+            return current
+        row = to_entity(pk, rk, updated, **{name: derive(updated) for name, derive in columns.items()})
+        try:
+            if entity is None:
+                await table.create_entity(row)
+            else:
+                await table.update_entity(
+                    row,
+                    mode=UpdateMode.REPLACE,
+                    etag=entity.metadata["etag"],
+                    match_condition=MatchConditions.IfNotModified,
+                )
+            return updated
+        except (ResourceModifiedError, ResourceExistsError):
+            continue  # someone else wrote it first: read again
+    raise StorageError(f"{table.table_name} {pk}/{rk} kept changing; gave up after {retries} tries")

@@ -11,10 +11,10 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from shared.errors import NotFound, StorageError
+from shared.errors import NotFound
 from shared.models import Counts, RunRecord, TenantResult, UserOutcome
 from shared.store.account import StorageAccount
-from shared.store.entities import check_key, from_entity, to_entity, upsert_batched
+from shared.store.entities import check_key, from_entity, read_modify_write, to_entity, upsert_batched
 from shared.store.names import Table
 
 __all__ = ["RunRepo"]
@@ -97,41 +97,38 @@ class RunRepo:
 
     async def update(self, run_id: str, change: Callable[[RunRecord], RunRecord | None]) -> RunRecord:
         """Read-modify-write the run under its ETag; `change` returns None to leave it as it is."""
-        for _ in range(_RETRIES):
-            try:
-                entity = await self._runs.get_entity(_RUN_PK, check_key(run_id))
-            except ResourceNotFoundError as exc:
-                raise NotFound(f"run {run_id} not found") from exc
-            current = from_entity(entity, RunRecord)
+
+        def guarded(current: RunRecord | None) -> RunRecord | None:
+            if current is None:
+                raise NotFound(f"run {run_id} not found")
             updated = change(current)
-            if updated is None:
-                return current
-            try:
-                await self._runs.update_entity(
-                    _run_entity(updated),
-                    mode=UpdateMode.REPLACE,
-                    etag=entity.metadata["etag"],
-                    match_condition=MatchConditions.IfNotModified,
-                )
-                return updated
-            except ResourceModifiedError:
-                continue  # someone else finished a tenant at the same moment: read again
-        raise StorageError(f"run {run_id} kept changing; gave up after {_RETRIES} tries")
+            return updated.model_copy(update={"tenants": []}) if updated is not None else None
+
+        run = await read_modify_write(
+            self._runs,
+            _RUN_PK,
+            run_id,
+            RunRecord,
+            guarded,
+            status=lambda r: r.status.value,
+            type=lambda r: r.type.value,
+        )
+        assert run is not None  # guarded() raises rather than return None for a missing run
+        return run
 
 
 def _chunks(items: list[str]) -> list[str]:
-    """JSON arrays of the items, each under the 32 K characters a string property may hold (at least one)."""
+    """JSON arrays of the items, each within a row's property limit; at least one (even for no users)."""
     chunks: list[str] = []
-    part: list[str] = []
+    current: list[str] = []
     size = 2
     for item in items:
-        units = len(item) if item.isascii() else len(item.encode("utf-16-le")) // 2
-        if part and (size + units + 1 > _ROW_CHARS or len(part) >= _USERS_PER_ROW):
-            chunks.append("[" + ",".join(part) + "]")
-            part, size = [], 2
-        part.append(item)
-        size += units + 1
-    chunks.append("[" + ",".join(part) + "]")
+        if current and (size + len(item) + 1 > _ROW_CHARS or len(current) >= _USERS_PER_ROW):
+            chunks.append("[" + ",".join(current) + "]")
+            current, size = [], 2
+        current.append(item)
+        size += len(item) + 1
+    chunks.append("[" + ",".join(current) + "]")
     return chunks
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from shared.models import SyncSettings, TenantOverrides
 from shared.store.account import StorageAccount
-from shared.store.entities import from_entity, get_model, to_entity
+from shared.store.entities import from_entity, get_model, read_modify_write, to_entity
 from shared.store.names import Table
 
 __all__ = ["SettingsRepo"]
@@ -19,6 +21,21 @@ class SettingsRepo:
 
     async def global_settings(self) -> SyncSettings:
         return await get_model(self._table, _GLOBAL, _ROW, SyncSettings) or SyncSettings()
+
+    async def update_global(self, change: Callable[[SyncSettings], SyncSettings]) -> SyncSettings:
+        """Change the global settings under the row's ETag: two operators' edits never overwrite each other."""
+        stored = await read_modify_write(
+            self._table, _GLOBAL, _ROW, SyncSettings, lambda s: change(s or SyncSettings())
+        )
+        return stored or SyncSettings()
+
+    async def update_overrides(
+        self, tenant_id: str, change: Callable[[TenantOverrides], TenantOverrides]
+    ) -> TenantOverrides:
+        stored = await read_modify_write(
+            self._table, tenant_id, _ROW, TenantOverrides, lambda o: change(o or TenantOverrides())
+        )
+        return stored or TenantOverrides()
 
     async def save_global(self, settings: SyncSettings) -> None:
         await self._table.upsert_entity(to_entity(_GLOBAL, _ROW, settings))
