@@ -112,18 +112,24 @@ async def write_section(
 ) -> dict[str, Any] | TenantSettingsView:
     """Replace the global section `body` is of, or a tenant's overrides of it; returns what `read_section` would."""
     section = _SECTION_OF[type(body)]
-    current = await app.sync_settings.global_settings()
     if tenant_id is None:
-        updated = _validated(SyncSettings, current.model_dump() | {_ALIAS[section]: _global_value(body)})
-        await app.sync_settings.save_global(updated)
+        # Under the row's ETag: an edit of another section at the same moment is kept, not overwritten.
+        updated = await app.sync_settings.update_global(
+            lambda current: _validated(SyncSettings, current.model_dump() | {_ALIAS[section]: _global_value(body)})
+        )
         return _section_of(updated, section)
     await _require_tenant(app, tenant_id)
-    overrides = await app.sync_settings.overrides(tenant_id)
-    data = overrides.model_dump() | {_ALIAS[section]: _override_value(section, body)}
-    changed = _validated(TenantOverrides, data)
-    view = _view(tenant_id, section, changed, current)  # merging proves the overrides make valid settings
-    await app.sync_settings.save_overrides(tenant_id, changed)
-    return view
+    current = await app.sync_settings.global_settings()
+
+    def change(overrides: TenantOverrides) -> TenantOverrides:
+        changed = _validated(
+            TenantOverrides, overrides.model_dump() | {_ALIAS[section]: _override_value(section, body)}
+        )
+        _view(tenant_id, section, changed, current)  # merging proves the overrides make valid settings
+        return changed
+
+    changed = await app.sync_settings.update_overrides(tenant_id, change)
+    return _view(tenant_id, section, changed, current)
 
 
 def _global_value(body: SectionInput) -> Any:
