@@ -6,6 +6,8 @@ from functions import (
     ambiguities,
     directory,
     discovery,
+    facts,
+    licenses,
     mappings,
     openapi,
     runs,
@@ -24,6 +26,8 @@ for blueprint in (
     ambiguities.bp,
     settings.bp,
     webhook.bp,
+    licenses.bp,
+    facts.bp,
     openapi.bp,
 ):
     app.register_functions(blueprint)

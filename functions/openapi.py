@@ -12,6 +12,7 @@ from pydantic.json_schema import models_json_schema
 from functions.ambiguities import ApproveInactivationsBody, ResolveAmbiguityBody
 from functions.discovery import RegisterTenantBody
 from functions.http import json_response
+from functions.licenses import CSV_COLUMNS
 from functions.mappings import MappingDecisionBody
 from functions.runs import RunPage, RunStarted, StartRunBody
 from functions.webhook import PsaEventBody
@@ -27,6 +28,7 @@ from shared.models import (
     Tenant,
 )
 from shared.security import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from shared.service.reports import LicenseReportRow, ScoreTrend
 from shared.service.settings import ExclusionsInput, FieldControlsInput, FiltersInput, SafetyBrakeInput
 
 bp = func.Blueprint()
@@ -71,6 +73,26 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("delete", "/mappings/{tenantId}", "Unmap a confirmed or skipped tenant", Mapping, errors=(404, 409)),
     Operation("get", "/clients", "The PSA's clients", PsaClient, True),
     Operation("get", "/clients/{clientId}/contacts", "A client's contacts", PsaContact, True, errors=(404,)),
+    Operation(
+        "get",
+        "/clients/{clientId}/secure-score",
+        "The client's daily Secure Score history, the latest point, and the change over 7 and 30 days "
+        "(null when no score that old is known)",
+        ScoreTrend,
+        errors=(404,),
+    ),
+    Operation(
+        "get",
+        "/licenses",
+        "Unused licences, per tenant and SKU, as of each tenant's last full pass: prepaid, consumed, available, "
+        "held by disabled users, and held by enabled users with no sign-in in 30 / 90 days (null without "
+        "Entra ID P1: unknown). format=csv: text/csv with a header row of "
+        + ", ".join(header for header, _ in CSV_COLUMNS),
+        LicenseReportRow,
+        True,
+        errors=(400, 404),
+        query=(("tenantId", "one tenant only"), ("format", "json (default) or csv")),
+    ),
     Operation(
         "post",
         "/runs",

@@ -19,6 +19,7 @@ from shared.psa.directory import TableDirectory
 from shared.psa.port import PsaConnector
 from shared.store.account import StorageAccount
 from shared.store.facts import SecureScoreHistory
+from shared.store.licenses import LicenseUsageRepo
 from shared.store.links import AmbiguityRepo, LinkRepo
 from shared.store.queue import SyncQueue
 from shared.store.runs import RunRepo, ScopeLocks
@@ -57,6 +58,7 @@ class App:
     queue: SyncQueue = field(init=False)
     brakes: BrakeState = field(init=False)
     secure_scores: SecureScoreHistory = field(init=False)
+    licenses: LicenseUsageRepo = field(init=False)
 
     def __post_init__(self) -> None:
         self.tenants = TenantRepo(self.account)
@@ -71,6 +73,7 @@ class App:
         self.queue = SyncQueue(self.account)
         self.brakes = BrakeState(self.account)
         self.secure_scores = SecureScoreHistory(self.account)
+        self.licenses = LicenseUsageRepo(self.account)
 
     @property
     def graph(self) -> GraphGateway:

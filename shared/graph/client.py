@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from shared.errors import DeltaExpired, GraphError, GraphForbidden
 from shared.graph.auth import TenantTokenProvider
+from shared.graph.limits import RequestLimiter
 from shared.graph.pages import (
     DelegatedAdminCustomer,
     DelegatedAdminRelationship,
@@ -88,9 +90,10 @@ class GraphGateway:
 class TenantGraph:
     """Graph as one tenant's token sees it. Every method returns our models, never the SDK's."""
 
-    def __init__(self, tenant_id: str, sdk: GraphServiceClient) -> None:
+    def __init__(self, tenant_id: str, sdk: GraphServiceClient, report_limiter: RequestLimiter | None = None) -> None:
         self.tenant_id = tenant_id
         self._sdk = sdk
+        self.report_limiter = report_limiter or RequestLimiter()  # the MFA report's per-tenant quota
 
     async def delegated_admin_relationships(self) -> list[DelegatedAdminRelationship]:
         """The partner's active GDAP relationships (call on the partner tenant)."""
@@ -156,7 +159,7 @@ class TenantGraph:
     async def registration_details(self) -> list[RegistrationDetail]:
         """MFA registration per user (Entra ID P1; 403 without it)."""
         builder = self._sdk.reports.authentication_methods.user_registration_details
-        return await self._collect(builder.to_get_request_information(), RegistrationDetail)
+        return await self._collect(builder.to_get_request_information(), RegistrationDetail, self.report_limiter)
 
     async def latest_secure_score(self) -> SecureScore | None:
         builder = self._sdk.security.secure_scores
@@ -172,10 +175,13 @@ class TenantGraph:
         info = builder.to_get_request_information(RequestConfiguration(query_parameters=params))
         return {user.id for user in await self._collect(info, EntraUser)}
 
-    async def _collect(self, info: RequestInformation, model: type[M]) -> list[M]:
+    async def _collect(
+        self, info: RequestInformation, model: type[M], limiter: RequestLimiter | None = None
+    ) -> list[M]:
         items: list[M] = []
         while True:
-            page = await self._page(info, model)
+            async with limiter.slot() if limiter else nullcontext():
+                page = await self._page(info, model)
             items.extend(page.value)
             if not page.next_link:
                 return items

@@ -8,6 +8,7 @@ from shared.bootstrap import App
 from shared.service.tenant_reads import TenantReads
 from shared.store.facts import ScorePoint
 from shared.sync.client_facts import client_facts
+from shared.sync.licenses import license_usage
 
 __all__ = ["record_tenant_facts"]
 
@@ -15,7 +16,8 @@ log = logging.getLogger(__name__)
 
 
 async def record_tenant_facts(app: App, tenant_id: str, client_id: str, reads: TenantReads) -> int:
-    """Write the client's facts if they changed and keep the day's Secure Score; returns PSA fact writes.
+    """Write the client's facts if they changed, keep the day's Secure Score and the tenant's licence
+    usage (the unused-licence report); returns PSA fact writes.
 
     Only a full pass sees every user, so a delta pass leaves the counts as they are.
     """
@@ -42,4 +44,7 @@ async def record_tenant_facts(app: App, tenant_id: str, client_id: str, reads: T
             client_id,
             ScorePoint(date=day, current_score=score.current_score, max_score=score.max_score, tenant_id=tenant_id),
         )
+    await app.licenses.replace(
+        tenant_id, license_usage(tenant_id, reads.users, reads.skus, now=now, sign_in_known=reads.facts.entra_p1)
+    )
     return writes
