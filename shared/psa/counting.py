@@ -2,55 +2,87 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from shared.errors import PsaError
 from shared.models import ClientMicrosoftFacts, ContactFields, MicrosoftFacts, PsaClient, PsaContact
-from shared.psa.port import PsaConnector
+from shared.psa import bulk
+from shared.psa.port import BulkContacts, ContactChange, NewContact, PsaConnector
 
 __all__ = ["CountingConnector"]
 
 
 class CountingConnector:
-    """Counts create / update / activate calls (`writes`) and reads (`reads`); facts are counted apart."""
+    """Counts create / update / activate operations (`writes`) and reads (`reads`); facts are counted
+    apart. `calls` counts the calls reaching the PSA: a bulk call of the inner connector is one.
+    The bulk calls fall back to one call per contact when the inner connector has none."""
 
     def __init__(self, inner: PsaConnector) -> None:
         self.inner = inner
         self.writes = 0
         self.reads = 0
         self.fact_writes = 0
+        self.calls = 0
+
+    def reset(self) -> None:
+        self.writes = self.reads = self.fact_writes = self.calls = 0
 
     async def list_clients(self) -> list[PsaClient]:
+        self.calls += 1
         self.reads += 1
         return await self.inner.list_clients()
 
     async def get_client(self, client_id: str) -> PsaClient | None:
+        self.calls += 1
         self.reads += 1
         return await self.inner.get_client(client_id)
 
     async def create_client(self, name: str, *, website: str | None, domains: list[str]) -> PsaClient:
+        self.calls += 1
         self.writes += 1
         return await self.inner.create_client(name, website=website, domains=domains)
 
     async def write_client_facts(self, client_id: str, facts: ClientMicrosoftFacts) -> None:
+        self.calls += 1
         self.fact_writes += 1
         await self.inner.write_client_facts(client_id, facts)
 
     async def list_contacts(self, client_id: str) -> list[PsaContact]:
+        self.calls += 1
         self.reads += 1
         return await self.inner.list_contacts(client_id)
 
     async def create_contact(self, client_id: str, fields: ContactFields, *, entra_user_id: str) -> PsaContact:
+        self.calls += 1
         self.writes += 1
         return await self.inner.create_contact(client_id, fields, entra_user_id=entra_user_id)
 
     async def update_contact(self, client_id: str, contact_id: str, changes: Mapping[str, str]) -> None:
+        self.calls += 1
         self.writes += 1
         await self.inner.update_contact(client_id, contact_id, changes)
 
     async def set_contact_active(self, client_id: str, contact_id: str, active: bool, reason: str | None) -> None:
+        self.calls += 1
         self.writes += 1
         await self.inner.set_contact_active(client_id, contact_id, active, reason)
 
     async def write_contact_facts(self, client_id: str, contact_id: str, facts: MicrosoftFacts) -> None:
+        self.calls += 1
         self.fact_writes += 1
         await self.inner.write_contact_facts(client_id, contact_id, facts)
+
+    async def create_contacts(self, client_id: str, new: Sequence[NewContact]) -> list[PsaContact | PsaError]:
+        facts = sum(item.facts is not None for item in new)
+        self.writes += len(new)
+        self.fact_writes += facts
+        self.calls += 1 if isinstance(self.inner, BulkContacts) else len(new) + facts
+        return await bulk.create_contacts(self.inner, client_id, new)
+
+    async def change_contacts(self, client_id: str, changes: Sequence[ContactChange]) -> list[PsaError | None]:
+        writes = sum(bool(c.changes) + (c.active is not None) for c in changes)
+        facts = sum(c.facts is not None for c in changes)
+        self.writes += writes
+        self.fact_writes += facts
+        self.calls += 1 if isinstance(self.inner, BulkContacts) else writes + facts
+        return await bulk.change_contacts(self.inner, client_id, changes)

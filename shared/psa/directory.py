@@ -7,7 +7,7 @@ partition query.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from azure.core import MatchConditions
@@ -23,18 +23,23 @@ from shared.models import (
     PsaClient,
     PsaContact,
 )
+from shared.psa.port import ContactChange, NewContact
 from shared.store.account import StorageAccount
-from shared.store.entities import check_key, from_entity, query_models, to_entity, upsert_batched
+from shared.store.batch import BatchFailed, submit_batch, upsert_batched
+from shared.store.entities import BATCH_LIMIT, check_key, from_entity, query_models, to_entity
 from shared.store.names import Table
 
 __all__ = ["TableDirectory"]
 
 _CLIENTS = "client"
+_KEYS_PER_QUERY = 14  # Table Storage allows 15 comparisons in a filter: the partition and 14 row keys
 
 
 class TableDirectory:
-    """A PsaConnector on Table Storage. `unique_emails` makes it refuse, like some PSAs do, a contact
-    whose email another client's contact already has (costs a table scan per create)."""
+    """A PsaConnector on Table Storage, with the bulk calls (`BulkContacts`): a client's new contacts
+    go in transactions of 100, changes in one read per 14 contacts and transactions of 100.
+    `unique_emails` makes it refuse, like some PSAs do, a contact whose email another client's contact
+    already has (costs a table scan per create)."""
 
     def __init__(self, account: StorageAccount, *, unique_emails: bool = False) -> None:
         self._clients = account.table(Table.DIRECTORY_CLIENTS)
@@ -93,17 +98,39 @@ class TableDirectory:
     async def create_contact(self, client_id: str, fields: ContactFields, *, entra_user_id: str) -> PsaContact:
         if self._unique_emails and fields.email:
             await self._refuse_duplicate_email(client_id, fields.email)
-        # The id follows from (client, user): a create retried after a crash finds the first one.
-        contact = PsaContact(
-            id=_stable_id("k", client_id, entra_user_id),
-            client_id=client_id,
-            entra_user_id=entra_user_id,
-            **fields.model_dump(),
-        )
+        return await self._create(_new_contact(client_id, NewContact(entra_user_id, fields)))
+
+    async def create_contacts(self, client_id: str, new: Sequence[NewContact]) -> list[PsaContact | PsaError]:
+        results: list[PsaContact | PsaError | None] = [None] * len(new)
+        pending: list[tuple[int, PsaContact]] = []
+        for index, item in enumerate(new):
+            if self._unique_emails and item.fields.email:
+                try:
+                    await self._refuse_duplicate_email(client_id, item.fields.email)
+                except PsaError as exc:
+                    results[index] = exc
+                    continue
+            pending.append((index, _new_contact(client_id, item)))
+        for start in range(0, len(pending), BATCH_LIMIT):
+            chunk = pending[start : start + BATCH_LIMIT]
+            try:
+                await submit_batch(self._contacts, [("create", _contact_entity(c)) for _, c in chunk])
+            except BatchFailed as exc:
+                if exc.code != "EntityAlreadyExists":
+                    raise
+                # An earlier try made some of them (the ids are stable): one by one, keeping those.
+                for index, contact in chunk:
+                    results[index] = await self._create(contact)
+                continue
+            for index, contact in chunk:
+                results[index] = contact
+        return [r for r in results if r is not None]
+
+    async def _create(self, contact: PsaContact) -> PsaContact:
         try:
             await self._contacts.create_entity(_contact_entity(contact))
         except ResourceExistsError:
-            existing = await self.get_contact(client_id, contact.id)
+            existing = await self.get_contact(contact.client_id, contact.id)
             if existing is not None:
                 return existing
             raise
@@ -120,6 +147,52 @@ class TableDirectory:
 
     async def write_contact_facts(self, client_id: str, contact_id: str, facts: MicrosoftFacts) -> None:
         await self._modify(client_id, contact_id, {"microsoft": facts})
+
+    async def change_contacts(self, client_id: str, changes: Sequence[ContactChange]) -> list[PsaError | None]:
+        results: list[PsaError | None] = [None] * len(changes)
+        updates: dict[str, dict[str, Any]] = {}  # contact id -> the update, items for one contact merged
+        owners: dict[str, list[int]] = {}
+        for index, item in enumerate(changes):
+            unknown = set(item.changes) - set(CONTACT_FIELDS)
+            if unknown:
+                results[index] = PsaError(f"unknown contact fields: {', '.join(sorted(unknown))}")
+                continue
+            updates.setdefault(item.contact_id, {}).update(_update_of(item))
+            owners.setdefault(item.contact_id, []).append(index)
+        current = await self._get_many(client_id, list(updates))
+        rows: list[tuple[str, dict[str, Any], str]] = []
+        for contact_id, update in updates.items():
+            if contact_id not in current:
+                for index in owners[contact_id]:
+                    results[index] = PsaError(f"contact {contact_id} not found in client {client_id}", status=404)
+                continue
+            contact, etag = current[contact_id]
+            rows.append((contact_id, _contact_entity(contact.model_copy(update=update)), etag))
+        for start in range(0, len(rows), BATCH_LIMIT):
+            chunk = rows[start : start + BATCH_LIMIT]
+            try:
+                await submit_batch(self._contacts, [("update", row, etag) for _, row, etag in chunk])
+            except BatchFailed:
+                # Someone changed one of them since we read it: one by one, each read again.
+                for contact_id, _, _ in chunk:
+                    try:
+                        await self._modify(client_id, contact_id, updates[contact_id])
+                    except PsaError as exc:
+                        for index in owners[contact_id]:
+                            results[index] = exc
+        return results
+
+    async def _get_many(self, client_id: str, contact_ids: list[str]) -> dict[str, tuple[PsaContact, str]]:
+        """The contacts with these ids and their ETags, one query per 14 ids."""
+        found: dict[str, tuple[PsaContact, str]] = {}
+        pk = check_key(client_id)
+        for start in range(0, len(contact_ids), _KEYS_PER_QUERY):
+            ids = contact_ids[start : start + _KEYS_PER_QUERY]
+            names = {f"r{i}": check_key(contact_id, "contactId") for i, contact_id in enumerate(ids)}
+            query = "PartitionKey eq @pk and ( " + " or ".join(f"RowKey eq @{name}" for name in names) + " )"
+            async for entity in self._contacts.query_entities(query, parameters={"pk": pk, **names}):
+                found[str(entity["RowKey"])] = (from_entity(entity, PsaContact), str(entity.metadata["etag"]))
+        return found
 
     async def _modify(self, client_id: str, contact_id: str, update: dict[str, Any]) -> None:
         # Read-modify-write guarded by the ETag: a concurrent change makes us read again, never lose it.
@@ -151,6 +224,26 @@ class TableDirectory:
                     f"a contact with email {email} already exists under another client ({row['PartitionKey']})",
                     status=409,
                 )
+
+
+def _new_contact(client_id: str, item: NewContact) -> PsaContact:
+    # The id follows from (client, user): a create retried after a crash finds the first one.
+    return PsaContact(
+        id=_stable_id("k", client_id, item.entra_user_id),
+        client_id=client_id,
+        entra_user_id=item.entra_user_id,
+        microsoft=item.facts,
+        **item.fields.model_dump(),
+    )
+
+
+def _update_of(item: ContactChange) -> dict[str, Any]:
+    update: dict[str, Any] = dict(item.changes)
+    if item.facts is not None:
+        update["microsoft"] = item.facts
+    if item.active is not None:
+        update |= {"active": item.active, "inactive_reason": None if item.active else item.inactive_reason}
+    return update
 
 
 def _stable_id(kind: str, *parts: str) -> str:

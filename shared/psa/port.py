@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
+from shared.errors import PsaError
 from shared.models import ClientMicrosoftFacts, ContactFields, MicrosoftFacts, PsaClient, PsaContact
 
-__all__ = ["ClientDirectory", "ContactDirectory", "PsaConnector"]
+__all__ = ["BulkContacts", "ClientDirectory", "ContactChange", "ContactDirectory", "NewContact", "PsaConnector"]
 
 
 class ClientDirectory(Protocol):
@@ -40,3 +42,38 @@ class ContactDirectory(Protocol):
 
 class PsaConnector(ClientDirectory, ContactDirectory, Protocol):
     """Everything the app does with a PSA. Nothing here deletes: the sync never deletes in a PSA."""
+
+
+@dataclass(frozen=True)
+class NewContact:
+    """A contact to create for an Entra user, with its Microsoft 365 facts (R4.1, R4.4)."""
+
+    entra_user_id: str
+    fields: ContactFields
+    facts: MicrosoftFacts | None = None
+
+
+@dataclass(frozen=True)
+class ContactChange:
+    """What to write on one existing contact: changed fields (R4.2), facts (R4.4), active or not (R5)."""
+
+    contact_id: str
+    changes: Mapping[str, str] = field(default_factory=dict)
+    facts: MicrosoftFacts | None = None
+    active: bool | None = None
+    inactive_reason: str | None = None
+
+
+@runtime_checkable
+class BulkContacts(Protocol):
+    """Optional: a PSA that can write many contacts of one client in a few calls. The sync uses it
+    when the connector offers it (`shared.psa.bulk` falls back to the one-by-one calls otherwise)."""
+
+    async def create_contacts(self, client_id: str, new: Sequence[NewContact]) -> list[PsaContact | PsaError]:
+        """One result per item, in order: the contact (created now, or by an earlier try of the same
+        item) or the PSA's refusal of that item."""
+        ...
+
+    async def change_contacts(self, client_id: str, changes: Sequence[ContactChange]) -> list[PsaError | None]:
+        """One result per item, in order: None when written, or the PSA's refusal of that item."""
+        ...

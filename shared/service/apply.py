@@ -1,5 +1,9 @@
 """Carry out a plan against the PSA and our tables. Idempotent: the planner looks a contact up by link,
-then by email, before creating, so a redelivered message or a worker killed half-way never duplicates."""
+then by email, before creating, so a redelivered message or a worker killed half-way never duplicates.
+
+A connector with bulk calls (`BulkContacts`, e.g. the built-in directory) gets the plan's creates and
+changes 100 at a time; links are written after each batch of creates, in batches of up to 100, and
+only the links that changed (the plan leaves an unchanged link out)."""
 
 from __future__ import annotations
 
@@ -9,6 +13,9 @@ from dataclasses import dataclass, field
 from shared.bootstrap import App
 from shared.errors import PsaError
 from shared.models import ContactLink, Outcome, UserOutcome
+from shared.psa.bulk import change_contacts, create_contacts
+from shared.psa.port import BulkContacts, ContactChange, NewContact
+from shared.store.entities import BATCH_LIMIT
 from shared.sync.plan import TenantPlan, UserPlan
 
 __all__ = ["Applied", "apply_plan", "apply_user"]
@@ -47,21 +54,23 @@ async def apply_user(app: App, client_id: str, plan: UserPlan) -> tuple[UserOutc
             await app.psa.set_contact_active(client_id, contact_id, plan.set_active.active, reason)
             writes += 1
     except PsaError as exc:
-        log.warning("user %s: PSA refused: %s", plan.user_id, exc)
-        failed = UserOutcome(
-            user_id=plan.user_id,
-            outcome=Outcome.FAILED,
-            reason=f"the PSA refused: {exc}",
-            contact_id=contact_id,
-            display_name=plan.display_name,
-        )
         # A contact created before a later step failed still gets its link: never create it twice.
-        return failed, link if contact_id and link is not None else None, writes
+        return _refused(plan, exc, contact_id), link if contact_id and link is not None else None, writes
     outcome = plan.to_outcome().model_copy(update={"contact_id": contact_id})
     return outcome, link, writes
 
 
 async def apply_plan(app: App, plan: TenantPlan) -> Applied:
+    if isinstance(app.psa, BulkContacts):
+        applied = await _apply_in_bulk(app, plan)
+    else:
+        applied = await _apply_one_by_one(app, plan)
+    if plan.ambiguities:
+        await app.ambiguities.save_many(plan.ambiguities)
+    return applied
+
+
+async def _apply_one_by_one(app: App, plan: TenantPlan) -> Applied:
     applied = Applied()
     pending: list[ContactLink] = []
     for user in plan.users:
@@ -75,6 +84,72 @@ async def apply_plan(app: App, plan: TenantPlan) -> Applied:
             pending = []
     if pending:
         await app.links.save_many(pending)
-    if plan.ambiguities:
-        await app.ambiguities.save_many(plan.ambiguities)
     return applied
+
+
+async def _apply_in_bulk(app: App, plan: TenantPlan) -> Applied:
+    """Creates first, 100 at a time, each batch's links written at once; then changes to existing
+    contacts, 100 at a time; then the links of users without PSA work (new links, lifecycle flags)."""
+    outcomes: dict[str, UserOutcome] = {}
+    writes = 0
+    creates = [u for u in plan.users if u.create is not None]
+    changes = [u for u in plan.users if u.create is None and u.contact_id is not None and _has_change(u)]
+    for start in range(0, len(creates), BATCH_LIMIT):
+        chunk = creates[start : start + BATCH_LIMIT]
+        new = [NewContact(u.user_id, u.create.fields, u.facts) for u in chunk if u.create is not None]
+        links: list[ContactLink] = []
+        for user, result in zip(chunk, await create_contacts(app.psa, plan.client_id, new), strict=True):
+            if isinstance(result, PsaError):
+                outcomes[user.user_id] = _refused(user, result, None)
+                continue
+            writes += 1
+            links.append(user.link_for_created(result.id))
+            outcomes[user.user_id] = user.to_outcome().model_copy(update={"contact_id": result.id})
+        await app.links.save_many(links)
+    links = []
+    for start in range(0, len(changes), BATCH_LIMIT):
+        chunk = changes[start : start + BATCH_LIMIT]
+        items = [_change_of(u) for u in chunk]
+        for user, error in zip(chunk, await change_contacts(app.psa, plan.client_id, items), strict=True):
+            if error is not None:
+                outcomes[user.user_id] = _refused(user, error, user.contact_id)
+            else:
+                writes += bool(user.changes) + (user.set_active is not None)
+                outcomes[user.user_id] = user.to_outcome()
+            if user.link is not None:
+                links.append(user.link)
+    for user in plan.users:
+        if user.user_id not in outcomes:
+            outcomes[user.user_id] = user.to_outcome()
+            if user.link is not None and user.create is None:
+                links.append(user.link)
+    await app.links.save_many(links)
+    return Applied(outcomes=[outcomes[u.user_id] for u in plan.users], psa_writes=writes)
+
+
+def _has_change(plan: UserPlan) -> bool:
+    return bool(plan.changes) or plan.facts is not None or plan.set_active is not None
+
+
+def _change_of(plan: UserPlan) -> ContactChange:
+    assert plan.contact_id is not None
+    active = plan.set_active
+    return ContactChange(
+        contact_id=plan.contact_id,
+        changes=plan.changes,
+        facts=plan.facts,
+        active=active.active if active is not None else None,
+        inactive_reason=active.reason.value if active is not None and active.reason is not None else None,
+    )
+
+
+def _refused(plan: UserPlan, exc: PsaError, contact_id: str | None) -> UserOutcome:
+    """R3.5: the PSA's refusal fails this user only, with the PSA's message."""
+    log.warning("user %s: PSA refused: %s", plan.user_id, exc)
+    return UserOutcome(
+        user_id=plan.user_id,
+        outcome=Outcome.FAILED,
+        reason=f"the PSA refused: {exc}",
+        contact_id=contact_id,
+        display_name=plan.display_name,
+    )

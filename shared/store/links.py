@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 from shared.models import Ambiguity, AmbiguityStatus, ContactLink
 from shared.store.account import StorageAccount
-from shared.store.entities import get_model, query_models, to_entity, upsert_batched
+from shared.store.batch import upsert_batched
+from shared.store.entities import get_model, query_models, to_entity
 from shared.store.names import Table
 
 __all__ = ["AmbiguityRepo", "LinkRepo"]
@@ -23,7 +24,8 @@ class LinkRepo:
         return await get_model(self._table, tenant_id, user_id, ContactLink)
 
     async def save_many(self, links: Iterable[ContactLink]) -> int:
-        """Upsert links in batches; returns the storage transactions made."""
+        """Upsert links in transactions of up to 100 (one tenant's partition); returns the transactions.
+        Callers pass only links that changed (the planner leaves an unchanged link out)."""
         return await upsert_batched(self._table, (_link_entity(link) for link in links))
 
     async def save(self, link: ContactLink) -> None:
