@@ -1,17 +1,24 @@
-"""What a tenant's pass reads from Graph: its users and the facts that go beside its contacts."""
+"""What a tenant's pass reads from Graph: its users and the facts that go beside its contacts.
+
+A full pass reads every user; a delta pass reads what changed since the stored delta link and makes
+whole users of it with the tenant's user snapshot (`merge_changes`).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from shared.errors import GraphForbidden
 from shared.graph.client import TenantGraph
 from shared.graph.pages import SecureScore, SubscribedSku
-from shared.models import EntraUser
+from shared.models import USER_SELECT, EntraUser
+from shared.store.sync_state import UserSnapshot
 from shared.sync.facts import P1_NOTE, FactsInputs, MfaRegistration
 
-__all__ = ["TenantReads", "read_full_pass"]
+__all__ = ["TenantReads", "latest_delta_url", "merge_changes", "read_full_pass"]
 
 log = logging.getLogger(__name__)
 
@@ -26,20 +33,40 @@ class TenantReads:
     skus: list[SubscribedSku] = field(default_factory=list)
     secure_score: SecureScore | None = None
     complete: bool = True  # a full list of users (False: a delta pass)
+    delta_link: str | None = None  # where the next delta pass starts
+    p1_asked: bool = False  # this pass asked Graph whether the tenant has Entra ID P1
 
 
-async def read_full_pass(graph: TenantGraph, group_ids: list[str] | None = None) -> TenantReads:
+def latest_delta_url(graph_base_url: str, select: Sequence[str] = USER_SELECT) -> str:
+    """`/users/delta?$deltatoken=latest`: a delta link for "from now on", with no users in the answer."""
+    fields = quote(",".join(select), safe=",")
+    return f"{graph_base_url.rstrip('/')}/users/delta?$select={fields}&$deltatoken=latest"
+
+
+async def read_full_pass(
+    graph: TenantGraph,
+    group_ids: list[str] | None = None,
+    *,
+    delta_start: str | None = None,
+    without_p1: bool = False,
+) -> TenantReads:
     """Every user (with sign-in activity where the tenant has Entra ID P1) and the licence and MFA facts.
 
     A tenant without P1 answers 403 for sign-in activity and the MFA report: those facts are left empty
-    with a note, and the tenant's sync goes on.
+    with a note, and the tenant's sync goes on. `without_p1`: the tenant is known to lack P1 (a recent
+    pass found so), so neither is asked. `delta_start` (see `latest_delta_url`) is read before the users,
+    so a change made while they are read is in the next delta pass rather than lost.
     """
+    delta_link = (await graph.users_delta(delta_start)).delta_link if delta_start else None
     notes: list[str] = []
-    p1 = True
-    try:
-        users = await graph.users(sign_in_activity=True)
-    except GraphForbidden:
-        p1 = False
+    p1 = not without_p1
+    if p1:
+        try:
+            users = await graph.users(sign_in_activity=True)
+        except GraphForbidden:
+            p1 = False
+            users = await graph.users(sign_in_activity=False)
+    else:
         users = await graph.users(sign_in_activity=False)
     subscribed = await graph.subscribed_skus()
     skus = {s.sku_id: s.sku_part_number or s.sku_id for s in subscribed}
@@ -67,4 +94,35 @@ async def read_full_pass(graph: TenantGraph, group_ids: list[str] | None = None)
         notes=notes,
         skus=subscribed,
         secure_score=score,
+        delta_link=delta_link,
+        p1_asked=not without_p1,
     )
+
+
+def merge_changes(changes: Sequence[EntraUser], snapshot: UserSnapshot) -> list[EntraUser]:
+    """Whole users from a delta pass's objects, in the order Graph first listed them.
+
+    A delta object may carry only some properties (Graph sends the changed ones at least, and leaves
+    out properties never set). Each property it does carry, null included, replaces the user's value
+    in the snapshot; the rest keep the snapshot's. A user without a snapshot (new to us) is taken as
+    sent: Graph sends a new user's every property that has a value. A user listed twice merges twice,
+    in order. `@removed` users keep their last values (for the report) and their removal. The snapshot
+    is updated with every user still present, for the next pass.
+    """
+    merged: dict[str, EntraUser] = {}
+    for change in changes:
+        base = merged.get(change.id)
+        if base is None:
+            values = snapshot.get(change.id)
+            base = EntraUser.model_validate(values) if values is not None else None
+        if change.removed is not None:
+            merged[change.id] = (base or change).model_copy(update={"removed": change.removed})
+            continue
+        if base is None:
+            user = change
+        else:
+            present = {name: getattr(change, name) for name in change.model_fields_set}
+            user = base.model_copy(update={**present, "removed": None})
+        merged[change.id] = user
+        snapshot.put(user)
+    return list(merged.values())
