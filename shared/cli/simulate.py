@@ -68,7 +68,12 @@ async def _run(scenario: Scenario, env: SimulatedEnvironment) -> dict[str, Any]:
                 errors.append({"kind": "approve", "tenantId": approval.tenant_id, "reason": str(exc)})
         run_report = None
         if step.sync is not None:
-            run_report = await _sync(app, driver, step.sync)
+            try:
+                run_report = await _sync(app, driver, step.sync)
+            except SyncError as exc:  # e.g. a tenant run for a tenant that is not mapped
+                errors.append(
+                    {"kind": "sync", "tenantId": step.sync.tenant_id, "type": step.sync.type, "reason": str(exc)}
+                )
         report["steps"].append(await _step(app, env, run_report, errors, env.psa.writes - writes_before))
     return report
 

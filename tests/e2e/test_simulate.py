@@ -118,3 +118,25 @@ def test_discover_command_shows_the_northwind_suggestions(capsys: pytest.Capture
     assert "GreenLeaf Dental Group  auto-matched" in out
     assert "Harbor Clinic           unmatched" in out
     assert "c-pioneer secondary-domain" in out
+
+
+def test_refused_decisions_resolutions_approvals_and_syncs_are_listed_not_fatal(tmp_path: Path) -> None:
+    scenario = json.loads(NORTHWIND.read_text())
+    scenario["decisions"].append({"tenantId": NORTHSTAR, "action": "map", "clientId": "c-greenleaf"})
+    scenario["steps"] = [
+        {"sync": {"type": "tenant", "tenantId": "fdd5157a-662f-5456-b42f-4ae5fc274985"}},  # Harbor is skipped
+        {
+            "resolve": [{"tenantId": GREENLEAF, "userId": JORDAN, "action": "existing", "contactId": "k-bb-1"}],
+            "approve": [{"tenantId": NORTHSTAR}],
+            "sync": {"type": "initial"},
+        },
+    ]
+    path, out = tmp_path / "s.json", tmp_path / "r.json"
+    path.write_text(json.dumps(scenario))
+
+    assert main(["simulate", str(path), "--report", str(out), "--quiet"]) == 0
+
+    first, second = json.loads(out.read_text())["steps"]
+    assert {e["kind"] for e in first["errors"]} == {"decision", "sync"} and first["run"] is None
+    assert {e["kind"] for e in second["errors"]} == {"resolve", "approve"}
+    assert second["run"]["status"] == "completed"
