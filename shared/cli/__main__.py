@@ -23,6 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     simulate.add_argument("scenario", type=Path)
     simulate.add_argument("--report", type=Path, help="write the JSON report here")
     simulate.add_argument("--quiet", action="store_true", help="no summary table")
+    bench = sub.add_parser("bench", help="measure Graph ingest, full and incremental syncs (JSON, then a table)")
+    bench.add_argument("--tenants", type=int, default=50, help="customer tenants (default 50)")
+    bench.add_argument("--users", type=int, default=400, help="users per tenant (default 400)")
+    bench.add_argument("--ingest-users", type=int, default=2000, help="users in the ingest comparison")
+    bench.add_argument("--changed", type=float, default=0.01, help="share of users changed for the incremental run")
+    bench.add_argument("--workers", type=int, default=8, help="tenant messages handled at once (host batchSize)")
+    bench.add_argument("--no-sdk", action="store_true", help="skip timing msgraph-sdk's typed models")
+    bench.add_argument("--json", type=Path, help="also write the JSON object here")
     add_commands(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -31,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "simulate":
             return asyncio.run(_simulate(args.scenario, args.report, args.quiet))
+        if args.command == "bench":
+            return asyncio.run(_bench(args))
         return asyncio.run(run_command(args))
     except ValidationFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -53,6 +63,27 @@ async def _simulate(path: Path, report_path: Path | None, quiet: bool) -> int:
         print(report_summary(report))
         if report_path is not None:
             print(f"\nReport written to {report_path}")
+    return 0
+
+
+async def _bench(args: argparse.Namespace) -> int:
+    from shared.cli.bench import BenchOptions, render_table, run_bench
+
+    options = BenchOptions(
+        tenants=args.tenants,
+        users=args.users,
+        ingest_users=args.ingest_users,
+        changed_share=args.changed,
+        workers=args.workers,
+        sdk=not args.no_sdk,
+    )
+    result = await run_bench(options)
+    text = json.dumps(result, indent=2)
+    print(text)
+    print()
+    print(render_table(result))
+    if args.json is not None:
+        await asyncio.to_thread(_write, args.json, text + "\n")
     return 0
 
 

@@ -1,0 +1,476 @@
+"""`python -m shared.cli bench`: what a sync costs, measured in one run on this machine.
+
+* `ingest`: the same N users' Graph pages read our way (pydantic from the raw bytes), through
+  msgraph-sdk's typed models, and with bare `json.loads`.
+* `full`, `incremental` (no changes, then 1 % of users changed): T tenants x U users through Azurite
+  and the Graph simulator, end to end through the real queue and the host's handlers. Graph requests
+  come from the simulator's request log, PSA calls from `CountingConnector`, storage transactions
+  from a hook on every HTTP request the Table and Queue clients send to Azurite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import math
+import re
+import secrets
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from azure.core.pipeline import PipelineRequest
+from azure.data.tables.aio import TableServiceClient
+from azure.storage.queue.aio import QueueServiceClient
+
+from shared.bootstrap import App, set_app
+from shared.cli.bench_data import BenchShape, bench_changes, bench_scenario
+from shared.cli.driver import QueueDriver
+from shared.cli.environment import global_settings, tenant_overrides
+from shared.config import DEV_STORAGE, load_settings
+from shared.graph.pages import UserPage
+from shared.models import PsaClient, PsaContact, RunRecord, RunStatus, RunType, Trigger
+from shared.psa.counting import CountingConnector
+from shared.psa.directory import TableDirectory
+from shared.service.discovery import discover
+from shared.service.mappings import Decision, decide, refresh_suggestions
+from shared.service.runs import run_details, start_run
+from shared.simulator import GraphSimulator, Scenario
+from shared.store.account import StorageAccount
+
+__all__ = ["BenchOptions", "StorageCounter", "render_table", "run_bench"]
+
+_FINISHED = (RunStatus.COMPLETED, RunStatus.PARTIAL, RunStatus.FAILED)
+_RUN_TABLES = ("Runs", "RunTenants", "RunUsers")
+_KEYS = re.compile(r"PartitionKey='([^']*)',RowKey='([^']*)'")
+_OPERATION = re.compile(r"^(?:POST|PUT|PATCH|MERGE|DELETE) (\S+) HTTP/1\.1", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    tenants: int = 50
+    users: int = 400
+    ingest_users: int = 2000
+    changed_share: float = 0.01
+    seed: int = 7
+    workers: int = 8  # tenant messages handled at once (host.json's queues.batchSize)
+    sdk: bool = True  # time msgraph-sdk's typed models too (about 7 ms a user)
+    storage: str | None = None
+
+
+# --- storage transactions ----------------------------------------------------------------------
+
+
+@dataclass
+class StorageCounter:
+    """Counts every HTTP request the storage clients send (a transaction each, as Azure bills them).
+
+    A `$batch` is one transaction; its operations are counted apart as `batched_entities`. Writes are
+    grouped by table (without the test prefix), and writes of the run's own rows (Runs, RunTenants,
+    RunUsers, the tenant lease and the run's scope lock) are told apart from the sync's writes.
+    """
+
+    prefix: str = ""
+    table_reads: int = 0
+    table_writes: int = 0
+    queue_ops: int = 0
+    batches: int = 0
+    batched_entities: int = 0
+    writes_by_table: Counter[str] = field(default_factory=Counter)
+    reads_by_table: Counter[str] = field(default_factory=Counter)
+
+    def table(self, request: PipelineRequest[Any]) -> None:
+        http = request.http_request
+        path = unquote(urlsplit(http.url).path)
+        if path.endswith("/$batch"):
+            urls = _batch_urls(http)
+            self.batches += 1
+            self.batched_entities += len(urls)
+            self.table_writes += 1
+            name, row = _target(urls[0] if urls else "", self.prefix)
+            self.writes_by_table[_label(name, row)] += 1
+            return
+        name, row = _target(http.url, self.prefix)
+        if row is None and http.method == "POST":
+            row = _row_key_of(http)
+        if http.method == "GET":
+            self.table_reads += 1
+            self.reads_by_table[name] += 1
+        else:
+            self.table_writes += 1
+            self.writes_by_table[_label(name, row)] += 1
+
+    def queue(self, request: PipelineRequest[Any]) -> None:
+        self.queue_ops += 1
+
+    def reset(self) -> None:
+        fresh = StorageCounter(prefix=self.prefix)
+        for name in ("table_reads", "table_writes", "queue_ops", "batches", "batched_entities"):
+            setattr(self, name, getattr(fresh, name))
+        self.writes_by_table, self.reads_by_table = Counter(), Counter()
+
+    def sync_writes(self) -> int:
+        """Table writes other than the run's own bookkeeping."""
+        bookkeeping = {*_RUN_TABLES, "SyncState:lease", "SyncState:scope"}
+        return sum(n for label, n in self.writes_by_table.items() if label not in bookkeeping)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "transactions": self.table_reads + self.table_writes + self.queue_ops,
+            "table_reads": self.table_reads,
+            "table_writes": self.table_writes,
+            "queue_ops": self.queue_ops,
+            "batches": self.batches,
+            "batched_entities": self.batched_entities,
+            "sync_writes": self.sync_writes(),
+            "writes_by_table": dict(sorted(self.writes_by_table.items())),
+        }
+
+
+def _batch_urls(http: Any) -> list[str]:
+    """The URL of each operation in a `$batch`: from the SDK's multipart parts, or from the body."""
+    info = getattr(http, "multipart_mixed_info", None)
+    if info:
+        urls: list[str] = []
+        for changeset in info[0]:
+            inner = getattr(changeset, "multipart_mixed_info", None)
+            urls.extend(part.url for part in (inner[0] if inner else [changeset]))
+        return urls
+    body = getattr(http, "content", None) or getattr(http, "body", None) or b""
+    text = body.decode(errors="replace") if isinstance(body, bytes) else str(body)
+    return list(_OPERATION.findall(text))
+
+
+def _target(url: str, prefix: str) -> tuple[str, str | None]:
+    path = unquote(urlsplit(url).path).rstrip("/")
+    last = path.rsplit("/", 1)[-1]
+    name = last.split("(", 1)[0]
+    if prefix and name.startswith(prefix):
+        name = name[len(prefix) :]
+    keys = _KEYS.search(last)
+    return name, keys.group(2) if keys else None
+
+
+def _row_key_of(http: Any) -> str | None:
+    """The RowKey of an insert (it travels in the body, not the URL)."""
+    try:
+        body = http.body if isinstance(http.body, bytes | str) else getattr(http, "data", None)
+        return str(json.loads(body)["RowKey"]) if body else None
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _label(table: str, row: str | None) -> str:
+    if table == "SyncState" and row in ("lease",):
+        return "SyncState:lease"
+    if table == "SyncState" and row is not None and row.startswith(("all", "tenant-")):
+        return "SyncState:scope"
+    return table
+
+
+# --- the environment -----------------------------------------------------------------------------
+
+
+@dataclass
+class BenchEnvironment:
+    app: App
+    simulator: GraphSimulator
+    psa: CountingConnector
+    storage: StorageCounter
+    driver: QueueDriver
+
+
+@asynccontextmanager
+async def bench_environment(scenario: Scenario, options: BenchOptions) -> AsyncIterator[BenchEnvironment]:
+    """The Graph simulator, fresh Azurite tables and queues whose every request is counted, the
+    built-in directory loaded with the scenario's clients and contacts, and the queue driver."""
+    from functions.sync_worker import tenant_poison, tenant_worker  # the handlers the host calls
+
+    simulator = GraphSimulator(scenario).start()
+    prefix = "bench" + secrets.token_hex(3)
+    counter = StorageCounter(prefix=prefix)
+    try:
+        settings = load_settings(
+            AzureWebJobsStorage=options.storage or load_settings().storage_connection or DEV_STORAGE,
+            STORAGE_NAME_PREFIX=prefix,
+            PARTNER_TENANT_ID=simulator.partner_tenant_id,
+            GRAPH_CLIENT_ID=simulator.client_id,
+            GRAPH_CLIENT_SECRET=simulator.client_secret,
+            GRAPH_AUTHORITY=simulator.authority,
+            GRAPH_BASE_URL=simulator.graph_url,
+            GRAPH_CA_BUNDLE=simulator.ca_path,
+            DISCOVERY_MODE="gdap",
+        )
+        conn = settings.storage_connection or DEV_STORAGE
+        account = StorageAccount(
+            TableServiceClient.from_connection_string(conn, raw_request_hook=counter.table),
+            QueueServiceClient.from_connection_string(conn, raw_request_hook=counter.queue),
+            prefix,
+        )
+        await account.ensure()
+        directory = TableDirectory(account)
+        psa = CountingConnector(directory)
+        app = App(settings=settings, account=account, psa=psa)
+        set_app(app)
+        driver = QueueDriver(
+            account,
+            tenant_worker.build().get_user_function(),
+            tenant_poison.build().get_user_function(),
+            batch_size=options.workers,
+        )
+        try:
+            await directory.put_clients(
+                [
+                    PsaClient(id=c.id, name=c.name, website=c.website or None, domains=c.domains)
+                    for c in scenario.psa.clients
+                ]
+            )
+            await directory.put_contacts([PsaContact.model_validate(c.model_dump()) for c in scenario.psa.contacts])
+            if scenario.settings is not None:
+                await app.sync_settings.save_global(global_settings(scenario.settings))
+                for tenant_id, overrides in scenario.settings.tenants.items():
+                    await app.sync_settings.save_overrides(tenant_id, tenant_overrides(overrides))
+            yield BenchEnvironment(app=app, simulator=simulator, psa=psa, storage=counter, driver=driver)
+        finally:
+            set_app(None)
+            await account.drop()
+            await app.aclose()
+    finally:
+        simulator.stop()
+
+
+# --- ingest ------------------------------------------------------------------------------------
+
+
+def user_pages(users: list[dict[str, Any]], page_size: int = 999) -> list[bytes]:
+    """Graph's `/users` pages for these users, as the bytes Graph sends."""
+    pages = []
+    for start in range(0, len(users), page_size):
+        body: dict[str, Any] = {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users"}
+        if start + page_size < len(users):
+            body["@odata.nextLink"] = f"https://graph.microsoft.com/v1.0/users?$skiptoken=s{start + page_size}"
+        body["value"] = users[start : start + page_size]
+        pages.append(json.dumps(body).encode())
+    return pages
+
+
+def _best(fn: Callable[[], object], repeat: int) -> float:
+    best = math.inf
+    for _ in range(repeat):
+        gc.collect()
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def bench_ingest(users: int, *, sdk: bool = True, seed: int = 7) -> dict[str, Any]:
+    scenario_users = bench_scenario(BenchShape(tenants=1, users=users, seed=seed)).tenants[0].users
+    pages = user_pages(scenario_users)
+
+    def ours() -> None:
+        for raw in pages:
+            UserPage.model_validate_json(raw)
+
+    def bare() -> None:
+        for raw in pages:
+            json.loads(raw)
+
+    ours_s, json_s = _best(ours, 5), _best(bare, 5)
+    result: dict[str, Any] = {
+        "users": users,
+        "pages": len(pages),
+        "bytes": sum(len(p) for p in pages),
+        "ours_s": round(ours_s, 4),
+        "json_s": round(json_s, 4),
+        "ours_vs_json": round(ours_s / json_s, 2),
+    }
+    if sdk:
+        sdk_s = _best(lambda: _sdk_read(pages), 1)
+        result |= {"sdk_s": round(sdk_s, 3), "sdk_vs_ours": round(sdk_s / ours_s, 1)}
+    return result
+
+
+def _sdk_read(pages: list[bytes]) -> None:
+    from kiota_serialization_json.json_parse_node_factory import JsonParseNodeFactory
+    from msgraph.generated.models.user_collection_response import UserCollectionResponse
+
+    factory = JsonParseNodeFactory()
+    for raw in pages:
+        node = factory.get_root_parse_node("application/json", raw)
+        node.get_object_value(UserCollectionResponse)
+
+
+# --- end to end --------------------------------------------------------------------------------
+
+
+async def _map_all(env: BenchEnvironment, scenario: Scenario) -> None:
+    await discover(env.app)
+    await refresh_suggestions(env.app)
+    for decision in scenario.decisions:
+        await decide(env.app, decision.tenant_id, Decision(decision.action), client_id=decision.client_id)
+
+
+async def _timed_run(env: BenchEnvironment, run_type: RunType, trigger: Trigger) -> tuple[RunRecord, float]:
+    env.simulator.clear_requests()
+    env.storage.reset()
+    env.psa.reset()
+    started = time.perf_counter()
+    run, _ = await start_run(env.app, run_type, trigger)
+
+    async def finished() -> bool:
+        current = await env.app.runs.get(run.run_id)
+        return current is not None and current.status in _FINISHED
+
+    await env.driver.drain(finished, limit_seconds=3600)
+    elapsed = time.perf_counter() - started
+    return await run_details(env.app, run.run_id, with_users=False), elapsed
+
+
+def _phase(env: BenchEnvironment, run: RunRecord, seconds: float, users: int) -> dict[str, Any]:
+    records = [r for r in env.simulator.requests if r.service == "graph" and not r.in_batch]
+    per_tenant = Counter(r.tenant or "?" for r in records)
+    by_path = Counter(r.path for r in records)
+    tenants = max(1, run.tenants_expected)
+    storage = env.storage.snapshot()
+    kinds = Counter(t.pass_kind or "?" for t in run.tenants)
+    return {
+        "status": run.status.value,
+        "seconds": round(seconds, 2),
+        "users": users,
+        "users_per_second": round(users / seconds, 1) if seconds else None,
+        "pass_kinds": dict(kinds),
+        "counts": run.counts.model_dump(),
+        "graph_requests": len(records),
+        "graph_requests_per_tenant": round(len(records) / tenants, 2),
+        "graph_requests_per_tenant_max": max(per_tenant.values(), default=0),
+        "graph_requests_by_path": dict(sorted(by_path.items())),
+        "token_requests": sum(1 for r in env.simulator.requests if r.service == "login"),
+        "psa_calls": env.psa.calls,
+        "psa_reads": env.psa.reads,
+        "psa_writes": env.psa.writes,
+        "psa_fact_writes": env.psa.fact_writes,
+        "storage": storage,
+        "storage_transactions_per_tenant": round(storage["transactions"] / tenants, 1),
+    }
+
+
+def _minimum(scenario: Scenario) -> dict[str, Any]:
+    """Per tenant: ceil(U/999) user pages plus the fixed calls (subscribedSkus, the latest Secure
+    Score, and on P1 tenants the MFA report)."""
+    minima = [math.ceil(max(1, len(t.users)) / 999) + 2 + (1 if t.premium else 0) for t in scenario.tenants]
+    return {"average": round(sum(minima) / max(1, len(minima)), 2), "max": max(minima, default=0)}
+
+
+async def bench_sync(options: BenchOptions) -> dict[str, Any]:
+    shape = BenchShape(tenants=options.tenants, users=options.users, seed=options.seed)
+    scenario = bench_scenario(shape)
+    users = sum(len(t.users) for t in scenario.tenants)
+    async with bench_environment(scenario, options) as env:
+        await _map_all(env, scenario)
+        run, seconds = await _timed_run(env, RunType.INITIAL, Trigger.MANUAL)
+        full = _phase(env, run, seconds, users)
+        run, seconds = await _timed_run(env, RunType.ALL_TENANTS, Trigger.TIMER)
+        unchanged = _phase(env, run, seconds, users)
+        ops = bench_changes(scenario, options.changed_share, seed=options.seed)
+        for op in ops:
+            env.simulator.apply(op)
+        run, seconds = await _timed_run(env, RunType.ALL_TENANTS, Trigger.TIMER)
+        changed = _phase(env, run, seconds, users) | {"graph_changes": len(ops)}
+    minimum = _minimum(scenario)
+    return {
+        "full": full,
+        "incremental": {"no_changes": unchanged, "changed": changed},
+        "graph_requests_per_tenant_full": {
+            "measured_average": full["graph_requests_per_tenant"],
+            "measured_max": full["graph_requests_per_tenant_max"],
+            "minimum_average": minimum["average"],
+            "minimum_max": minimum["max"],
+        },
+    }
+
+
+async def run_bench(options: BenchOptions) -> dict[str, Any]:
+    started = time.perf_counter()
+    ingest = await asyncio.to_thread(bench_ingest, options.ingest_users, sdk=options.sdk, seed=options.seed)
+    sync = await bench_sync(options)
+    return {
+        "machine": _machine(),
+        "options": {"tenants": options.tenants, "users": options.users, "workers": options.workers},
+        "ingest": ingest,
+        **sync,
+        "targets": _targets(ingest, sync, options),
+        "total_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def _machine() -> dict[str, Any]:
+    import os
+    import platform
+
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+
+
+def _targets(ingest: dict[str, Any], sync: dict[str, Any], options: BenchOptions) -> dict[str, Any]:
+    quiet = sync["incremental"]["no_changes"]
+    full = sync["full"]
+    per_tenant = sync["graph_requests_per_tenant_full"]
+    return {
+        "ours_vs_json<=3": ingest["ours_vs_json"] <= 3,
+        "no_change_graph_per_tenant<=1": quiet["graph_requests_per_tenant_max"] <= 1,
+        "no_change_psa_calls==0": quiet["psa_calls"] == 0,
+        "no_change_sync_writes==0": quiet["storage"]["sync_writes"] == 0,
+        "full_graph_per_tenant<=minimum+1": per_tenant["measured_max"] <= per_tenant["minimum_max"] + 1,
+        "full_users_per_second>=1000": full["users_per_second"] >= 1000,
+        "full_users_per_second_measured_at": f"{options.tenants}x{options.users}",
+    }
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+
+def render_table(result: dict[str, Any]) -> str:
+    ingest = result["ingest"]
+    lines = [
+        f"ingest of {ingest['users']} users ({ingest['pages']} pages, {ingest['bytes'] / 1e6:.1f} MB):",
+        f"  ours {ingest['ours_s']:.4f} s   json.loads {ingest['json_s']:.4f} s   "
+        f"ours/json {ingest['ours_vs_json']:.2f}"
+        + (f"   sdk {ingest['sdk_s']:.2f} s   sdk/ours {ingest['sdk_vs_ours']:.0f}x" if "sdk_s" in ingest else ""),
+        "",
+        f"{'phase':<24}{'seconds':>9}{'users/s':>10}{'graph/tenant':>14}{'psa calls':>11}"
+        f"{'storage tx':>12}{'sync writes':>13}  passes",
+    ]
+    phases = [
+        ("full (initial)", result["full"]),
+        ("incremental, no changes", result["incremental"]["no_changes"]),
+        ("incremental, 1 % changed", result["incremental"]["changed"]),
+    ]
+    for name, phase in phases:
+        lines.append(
+            f"{name:<24}{phase['seconds']:>9.2f}{phase['users_per_second'] or 0:>10.0f}"
+            f"{phase['graph_requests_per_tenant']:>14.2f}{phase['psa_calls']:>11}"
+            f"{phase['storage']['transactions']:>12}{phase['storage']['sync_writes']:>13}  "
+            + ", ".join(f"{k} {v}" for k, v in phase["pass_kinds"].items())
+        )
+    per_tenant = result["graph_requests_per_tenant_full"]
+    lines += [
+        "",
+        f"graph requests per tenant, full pass: {per_tenant['measured_average']} average, "
+        f"{per_tenant['measured_max']} max; minimum {per_tenant['minimum_average']} average, "
+        f"{per_tenant['minimum_max']} max",
+        "",
+        "targets: "
+        + ", ".join(
+            f"{k} {'met' if v is True else 'MISSED' if v is False else v}" for k, v in result["targets"].items()
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def _verdict(value: object) -> object:
+    return "met" if value is True else "MISSED" if value is False else value

@@ -1,0 +1,46 @@
+"""`python -m shared.cli bench` end to end at a tiny size: the JSON object and the table (issue 7).
+No timing is asserted: the figures belong to the machine the bench runs on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from shared.cli.__main__ import main
+
+
+def test_bench_prints_one_json_object_and_a_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "bench.json"
+
+    code = main(["bench", "--tenants", "2", "--users", "20", "--ingest-users", "30", "--json", str(out)])
+
+    assert code == 0
+    result = json.loads(out.read_text())
+    printed = capsys.readouterr().out
+    assert json.loads(printed[: printed.index("\n}\n") + 2]) == result  # the JSON comes first, whole
+    assert "incremental, no changes" in printed and "targets:" in printed
+    assert set(result) >= {"ingest", "full", "incremental", "graph_requests_per_tenant_full", "targets"}
+    assert set(result["ingest"]) >= {"ours_s", "sdk_s", "json_s", "ours_vs_json", "sdk_vs_ours"}
+    for phase in (result["full"], result["incremental"]["no_changes"], result["incremental"]["changed"]):
+        assert set(phase) >= {
+            "seconds",
+            "users_per_second",
+            "graph_requests_per_tenant",
+            "psa_calls",
+            "storage",
+            "pass_kinds",
+        }
+        assert set(phase["storage"]) >= {"transactions", "table_reads", "table_writes", "queue_ops", "sync_writes"}
+    assert result["full"]["pass_kinds"] == {"full": 2}
+    assert result["full"]["counts"]["created"] > 0
+    quiet = result["incremental"]["no_changes"]
+    assert quiet["pass_kinds"] == {"delta": 2} and quiet["psa_calls"] == 0 and quiet["storage"]["sync_writes"] == 0
+    assert result["incremental"]["changed"]["pass_kinds"] == {"delta": 2}
+    assert set(result["graph_requests_per_tenant_full"]) == {
+        "measured_average",
+        "measured_max",
+        "minimum_average",
+        "minimum_max",
+    }
