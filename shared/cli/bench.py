@@ -360,21 +360,43 @@ def _phase(env: BenchEnvironment, run: RunRecord, seconds: float, users: int) ->
     }
 
 
-def _minimum(scenario: Scenario) -> dict[str, Any]:
+def _minimum(scenario: Scenario) -> dict[str, int]:
     """Per tenant: ceil(U/999) user pages plus the fixed calls (subscribedSkus, the latest Secure
     Score, and on P1 tenants the MFA report)."""
-    minima = [math.ceil(max(1, len(t.users)) / 999) + 2 + (1 if t.premium else 0) for t in scenario.tenants]
-    return {"average": round(sum(minima) / max(1, len(minima)), 2), "max": max(minima, default=0)}
+    return {
+        t.tenant_id.lower(): math.ceil(max(1, len(t.users)) / 999) + 2 + (1 if t.premium else 0)
+        for t in scenario.tenants
+    }
+
+
+def _against_minimum(env: BenchEnvironment, minimum: dict[str, int]) -> dict[str, Any]:
+    """The last run's Graph requests per tenant against that tenant's minimum."""
+    measured = Counter(
+        (r.tenant or "?").lower() for r in env.simulator.requests if r.service == "graph" and not r.in_batch
+    )
+    over = Counter(measured[tenant] - least for tenant, least in minimum.items())
+    return {
+        "measured_average": round(sum(measured[t] for t in minimum) / max(1, len(minimum)), 2),
+        "minimum_average": round(sum(minimum.values()) / max(1, len(minimum)), 2),
+        "over_minimum_max": max(over, default=0),
+        "tenants_by_requests_over_minimum": {str(k): v for k, v in sorted(over.items())},
+    }
 
 
 async def bench_sync(options: BenchOptions) -> dict[str, Any]:
     shape = BenchShape(tenants=options.tenants, users=options.users, seed=options.seed)
     scenario = bench_scenario(shape)
     users = sum(len(t.users) for t in scenario.tenants)
+    minimum = _minimum(scenario)
     async with bench_environment(scenario, options) as env:
         await _map_all(env, scenario)
         run, seconds = await _timed_run(env, RunType.INITIAL, Trigger.MANUAL)
         full = _phase(env, run, seconds, users)
+        initial_requests = _against_minimum(env, minimum)
+        # The same again (a manual run is a full pass): what a daily full pass costs when nothing changed.
+        run, seconds = await _timed_run(env, RunType.ALL_TENANTS, Trigger.MANUAL)
+        repeat = _phase(env, run, seconds, users)
+        repeat_requests = _against_minimum(env, minimum)
         run, seconds = await _timed_run(env, RunType.ALL_TENANTS, Trigger.TIMER)
         unchanged = _phase(env, run, seconds, users)
         ops = bench_changes(scenario, options.changed_share, seed=options.seed)
@@ -382,16 +404,11 @@ async def bench_sync(options: BenchOptions) -> dict[str, Any]:
             env.simulator.apply(op)
         run, seconds = await _timed_run(env, RunType.ALL_TENANTS, Trigger.TIMER)
         changed = _phase(env, run, seconds, users) | {"graph_changes": len(ops)}
-    minimum = _minimum(scenario)
     return {
         "full": full,
+        "full_repeat": repeat,
         "incremental": {"no_changes": unchanged, "changed": changed},
-        "graph_requests_per_tenant_full": {
-            "measured_average": full["graph_requests_per_tenant"],
-            "measured_max": full["graph_requests_per_tenant_max"],
-            "minimum_average": minimum["average"],
-            "minimum_max": minimum["max"],
-        },
+        "graph_requests_per_tenant_full": {"initial": initial_requests, "repeat": repeat_requests},
     }
 
 
@@ -425,7 +442,8 @@ def _targets(ingest: dict[str, Any], sync: dict[str, Any], options: BenchOptions
         "no_change_graph_per_tenant<=1": quiet["graph_requests_per_tenant_max"] <= 1,
         "no_change_psa_calls==0": quiet["psa_calls"] == 0,
         "no_change_sync_writes==0": quiet["storage"]["sync_writes"] == 0,
-        "full_graph_per_tenant<=minimum+1": per_tenant["measured_max"] <= per_tenant["minimum_max"] + 1,
+        "full_graph_per_tenant<=minimum+1 (initial)": per_tenant["initial"]["over_minimum_max"] <= 1,
+        "full_graph_per_tenant<=minimum+1 (repeat)": per_tenant["repeat"]["over_minimum_max"] <= 1,
         "full_users_per_second>=1000": full["users_per_second"] >= 1000,
         "full_users_per_second_measured_at": f"{options.tenants}x{options.users}",
     }
@@ -447,6 +465,7 @@ def render_table(result: dict[str, Any]) -> str:
     ]
     phases = [
         ("full (initial)", result["full"]),
+        ("full (repeat, no change)", result["full_repeat"]),
         ("incremental, no changes", result["incremental"]["no_changes"]),
         ("incremental, 1 % changed", result["incremental"]["changed"]),
     ]
@@ -457,18 +476,14 @@ def render_table(result: dict[str, Any]) -> str:
             f"{phase['storage']['transactions']:>12}{phase['storage']['sync_writes']:>13}  "
             + ", ".join(f"{k} {v}" for k, v in phase["pass_kinds"].items())
         )
-    per_tenant = result["graph_requests_per_tenant_full"]
-    lines += [
-        "",
-        f"graph requests per tenant, full pass: {per_tenant['measured_average']} average, "
-        f"{per_tenant['measured_max']} max; minimum {per_tenant['minimum_average']} average, "
-        f"{per_tenant['minimum_max']} max",
-        "",
-        "targets: "
-        + ", ".join(
-            f"{k} {'met' if v is True else 'MISSED' if v is False else v}" for k, v in result["targets"].items()
-        ),
-    ]
+    lines.append("")
+    for name, figures in result["graph_requests_per_tenant_full"].items():
+        lines.append(
+            f"graph requests per tenant, full pass ({name}): {figures['measured_average']} average against a "
+            f"minimum of {figures['minimum_average']}; tenants by requests over their minimum: "
+            + ", ".join(f"+{k}: {v}" for k, v in figures["tenants_by_requests_over_minimum"].items())
+        )
+    lines += ["", "targets: " + ", ".join(f"{k} {_verdict(v)}" for k, v in result["targets"].items())]
     return "\n".join(lines)
 
 

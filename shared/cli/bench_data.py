@@ -7,6 +7,7 @@ Deterministic: the same shape and seed give the same scenario, byte for byte.
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from dataclasses import dataclass
@@ -194,7 +195,8 @@ def _tenant(index: int, shape: BenchShape) -> tuple[dict[str, Any], list[dict[st
     """A tenant of the scenario, and the PSA contacts its client already has."""
     rng = random.Random(f"{shape.seed}:{index}")
     users = [_user(index, position, shape, rng) for position in range(shape.users)]
-    premium = (index % 100) < round(shape.premium_share * 100)
+    # Spread evenly: with 0.8, every fifth tenant (the first of each five) lacks P1.
+    premium = math.floor((index + 1) * shape.premium_share) > math.floor(index * shape.premium_share)
     client_id = f"c-bench-{index:04d}"
     contacts: list[dict[str, Any]] = []
     step = max(1, round(1 / shape.existing_contact_share)) if shape.existing_contact_share > 0 else 0

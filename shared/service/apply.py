@@ -88,16 +88,25 @@ async def _apply_one_by_one(app: App, plan: TenantPlan) -> Applied:
 
 
 async def _apply_in_bulk(app: App, plan: TenantPlan) -> Applied:
-    """Creates first, 100 at a time, each batch's links written at once; then changes to existing
-    contacts, 100 at a time; then the links of users without PSA work (new links, lifecycle flags)."""
+    """Creates first, 100 at a time; then changes to existing contacts, 100 at a time. Links are
+    written in transactions of 100 as they accumulate (so a worker killed half-way leaves at most 100
+    new contacts unlinked, which the next pass links again by the Entra id their PSA record names),
+    and the rest at the end with the links of users without PSA work (new links, lifecycle flags)."""
     outcomes: dict[str, UserOutcome] = {}
+    links: list[ContactLink] = []
     writes = 0
+
+    async def flush(at_least: int) -> None:
+        nonlocal links
+        if links and len(links) >= at_least:
+            await app.links.save_many(links)
+            links = []
+
     creates = [u for u in plan.users if u.create is not None]
     changes = [u for u in plan.users if u.create is None and u.contact_id is not None and _has_change(u)]
     for start in range(0, len(creates), BATCH_LIMIT):
         chunk = creates[start : start + BATCH_LIMIT]
         new = [NewContact(u.user_id, u.create.fields, u.facts) for u in chunk if u.create is not None]
-        links: list[ContactLink] = []
         for user, result in zip(chunk, await create_contacts(app.psa, plan.client_id, new), strict=True):
             if isinstance(result, PsaError):
                 outcomes[user.user_id] = _refused(user, result, None)
@@ -105,8 +114,7 @@ async def _apply_in_bulk(app: App, plan: TenantPlan) -> Applied:
             writes += 1
             links.append(user.link_for_created(result.id))
             outcomes[user.user_id] = user.to_outcome().model_copy(update={"contact_id": result.id})
-        await app.links.save_many(links)
-    links = []
+        await flush(BATCH_LIMIT)
     for start in range(0, len(changes), BATCH_LIMIT):
         chunk = changes[start : start + BATCH_LIMIT]
         items = [_change_of(u) for u in chunk]
@@ -118,12 +126,13 @@ async def _apply_in_bulk(app: App, plan: TenantPlan) -> Applied:
                 outcomes[user.user_id] = user.to_outcome()
             if user.link is not None:
                 links.append(user.link)
+        await flush(BATCH_LIMIT)
     for user in plan.users:
         if user.user_id not in outcomes:
             outcomes[user.user_id] = user.to_outcome()
             if user.link is not None and user.create is None:
                 links.append(user.link)
-    await app.links.save_many(links)
+    await flush(1)
     return Applied(outcomes=[outcomes[u.user_id] for u in plan.users], psa_writes=writes)
 
 
