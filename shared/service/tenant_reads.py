@@ -52,7 +52,7 @@ async def read_full_pass(
 ) -> TenantReads:
     """Every user (with sign-in activity where the tenant has Entra ID P1) and the licence and MFA facts.
 
-    A tenant without P1 answers 403 for sign-in activity and the MFA report: those facts are left empty
+    A tenant without P1 answers 403 for the MFA report and sign-in activity: those facts are left empty
     with a note, and the tenant's sync goes on. `without_p1`: the tenant is known to lack P1 (a recent
     pass found so), so neither is asked. `delta_start` (see `latest_delta_url`) is read before the users,
     so a change made while they are read is in the next delta pass rather than lost.
@@ -60,18 +60,10 @@ async def read_full_pass(
     delta_link = (await graph.users_delta(delta_start)).delta_link if delta_start else None
     notes: list[str] = []
     p1 = not without_p1
-    if p1:
-        try:
-            users = await graph.users(sign_in_activity=True)
-        except GraphForbidden:
-            p1 = False
-            users = await graph.users(sign_in_activity=False)
-    else:
-        users = await graph.users(sign_in_activity=False)
-    subscribed = await graph.subscribed_skus()
-    skus = {s.sku_id: s.sku_part_number or s.sku_id for s in subscribed}
     mfa: dict[str, MfaRegistration] | None = None
     if p1:
+        # The MFA report comes first: it is read on every full pass anyway, and its 403 tells a tenant
+        # without P1 before the users are read (no users read wasted on asking for sign-in activity).
         try:
             mfa = {
                 r.id: MfaRegistration(
@@ -81,6 +73,16 @@ async def read_full_pass(
             }
         except GraphForbidden:
             p1 = False
+    users: list[EntraUser] | None = None
+    if p1:
+        try:
+            users = await graph.users(sign_in_activity=True)
+        except GraphForbidden:
+            p1, mfa = False, None
+    if users is None:
+        users = await graph.users(sign_in_activity=False)
+    subscribed = await graph.subscribed_skus()
+    skus = {s.sku_id: s.sku_part_number or s.sku_id for s in subscribed}
     if not p1:
         notes.append(P1_NOTE)
     try:

@@ -29,6 +29,7 @@ from shared.models import (
 from shared.service.runs import run_details, start_run
 from shared.service.sync_tenant import NO_CHANGES
 from shared.simulator import Scenario
+from shared.sync.facts import P1_NOTE
 from tests.integration.helpers import DANA, GREENLEAF, NORTHSTAR, PIONEER, PRIYA, SAM, drain, map_northwind, run_sync
 
 NEW_USER = "5b1d0c3e-2f4a-4e8b-9c7d-0a1b2c3d4e5f"
@@ -182,6 +183,25 @@ async def test_a_settings_change_makes_the_next_timer_pass_a_full_one(counted: B
 
     assert {t.pass_kind for t in run.tenants} == {"full"}
     assert "full pass: the sync settings changed" in tenant(run, PIONEER).notes
+
+
+async def test_a_tenant_without_p1_is_asked_once_and_its_next_full_pass_makes_the_minimum_of_requests(
+    counted: BenchEnvironment,
+) -> None:
+    await initial_sync(counted)
+    asked = [(r.path, r.status) for r in counted.simulator.requests if r.tenant == NORTHSTAR and r.status >= 400]
+    assert asked == [("/reports/authenticationMethods/userRegistrationDetails", 403)]  # no users read wasted
+    counted.simulator.clear_requests()
+
+    run = await run_sync(counted, RunType.ALL_TENANTS, queue=counted.driver)  # type: ignore[arg-type]
+
+    assert tenant(run, NORTHSTAR).pass_kind == "full" and P1_NOTE in tenant(run, NORTHSTAR).notes
+    assert sorted(graph_paths(counted, NORTHSTAR)) == [
+        "/security/secureScores",
+        "/subscribedSkus",
+        "/users",
+        "/users/delta",
+    ]
 
 
 # --- a delta pass and a full pass over the same changes --------------------------------------------
