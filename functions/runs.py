@@ -27,6 +27,7 @@ class StartRunBody(BaseModel):
     type: RunType
     tenant_id: str | None = Field(default=None, alias="tenantId", min_length=1, max_length=100)
     dry_run: bool = Field(default=False, alias="dryRun")
+    incremental: bool = False  # delta passes where a tenant allows them (the timer's runs use them)
 
     @model_validator(mode="after")
     def _tenant_for_tenant_runs(self) -> StartRunBody:
@@ -62,7 +63,13 @@ async def post_run(req: func.HttpRequest) -> func.HttpResponse:
     async def handle(app: App) -> func.HttpResponse:
         body = parse_body(req, StartRunBody)
         run, started = await start_run(
-            app, body.type, Trigger.MANUAL, dry_run=body.dry_run, tenant_id=body.tenant_id, requested_by="api"
+            app,
+            body.type,
+            Trigger.MANUAL,
+            dry_run=body.dry_run,
+            tenant_id=body.tenant_id,
+            requested_by="api",
+            incremental=body.incremental,
         )
         started_run = RunStarted(run_id=run.run_id, status=run.status, joined=not started)
         return json_response(started_run, 202, headers={"Location": f"/api/runs/{run.run_id}"})

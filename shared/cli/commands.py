@@ -29,6 +29,7 @@ def add_commands(sub: Any) -> None:
     start.add_argument("--type", choices=[t.value for t in RunType], default=RunType.ALL_TENANTS.value)
     start.add_argument("--tenant")
     start.add_argument("--dry-run", action="store_true")
+    start.add_argument("--incremental", action="store_true", help="delta passes where a tenant allows them")
     runs = sub.add_parser("runs", help="recent runs, newest first")
     runs.add_argument("--limit", type=int, default=20)
     show = sub.add_parser("run", help="one run: 'run show RUN_ID'")
@@ -76,7 +77,12 @@ async def _dispatch(app: App, args: argparse.Namespace) -> int:
         print(f"{mapping.tenant_id}: {mapping.status.value}")
     elif args.command == "sync":
         run, started = await runs.start_run(
-            app, RunType(args.type), Trigger.MANUAL, dry_run=args.dry_run, tenant_id=args.tenant
+            app,
+            RunType(args.type),
+            Trigger.MANUAL,
+            dry_run=args.dry_run,
+            tenant_id=args.tenant,
+            incremental=args.incremental,
         )
         print(f"{run.run_id} {'started' if started else 'joined'} ({run.tenants_expected} tenants)")
     elif args.command == "runs":

@@ -104,7 +104,12 @@ async def _resolve(app: App, item: sc.Resolution) -> dict[str, Any] | None:
 
 async def _sync(app: App, driver: QueueDriver, sync: sc.Sync) -> dict[str, Any]:
     run, _ = await start_run(
-        app, RunType(sync.type), Trigger(sync.trigger), dry_run=sync.dry_run, tenant_id=sync.tenant_id
+        app,
+        RunType(sync.type),
+        Trigger(sync.trigger),
+        dry_run=sync.dry_run,
+        tenant_id=sync.tenant_id,
+        incremental=sync.incremental,
     )
     await _wait(app, driver, run.run_id)
     return _run_report(await run_details(app, run.run_id))
@@ -152,6 +157,7 @@ def _run_report(run: RunRecord) -> dict[str, Any]:
                 "error": t.error,
                 "counts": t.counts.model_dump(),
                 "notes": t.notes,
+                "passKind": t.pass_kind,
                 "users": [
                     {"userId": u.user_id, "outcome": u.outcome.value, "contactId": u.contact_id, "reason": u.reason}
                     for u in sorted(t.users, key=lambda u: u.user_id)

@@ -116,6 +116,7 @@ class RunRecord(WireModel):
     dry_run: bool = False
     tenant_id: str | None = None  # the scope of a `tenant` run
     brake_released: bool = False  # an operator approved the tenant's held inactivations (R5.5)
+    incremental: bool = False  # delta passes where a tenant allows them (the hourly timer's runs)
     requested_by: str | None = None
     status: RunStatus = RunStatus.QUEUED
     started_at: datetime

@@ -52,11 +52,16 @@ async def start_run(
     tenant_id: str | None = None,
     brake_released: bool = False,
     requested_by: str | None = None,
+    incremental: bool | None = None,
 ) -> tuple[RunRecord, bool]:
     """Start a run (or join the one of the same scope that is still going, R7.5).
 
     Returns the run and whether it was started now. One message per mapped tenant goes on the queue.
+    `incremental` asks for delta passes where a tenant allows them; by default only the timer's runs do
+    (a person or the PSA asking compares everything).
     """
+    if incremental is None:
+        incremental = trigger is Trigger.TIMER and run_type is not RunType.INITIAL
     if run_type is RunType.TENANT and not tenant_id:
         raise Conflict("a tenant run needs a tenantId")
     if run_type is RunType.TENANT and not await _is_mapped(app, tenant_id or ""):
@@ -74,7 +79,7 @@ async def start_run(
                 return running, False
             etag = holder[1]
         run = (await _new_run(app, run_type, trigger, dry_run, tenant_id)).model_copy(
-            update={"brake_released": brake_released, "requested_by": requested_by}
+            update={"brake_released": brake_released, "requested_by": requested_by, "incremental": incremental}
         )
         if await app.scopes.take(scope, run.run_id, etag):
             return await _launch(app, run), True

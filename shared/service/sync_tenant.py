@@ -42,7 +42,6 @@ from shared.models import (
     SyncSettings,
     TenantResult,
     TenantStatus,
-    Trigger,
     UserOutcome,
 )
 from shared.service.apply import apply_plan
@@ -149,8 +148,8 @@ def full_pass_reason(
     """Why this tenant's pass must be a full one, or None for a delta pass."""
     if run.type is RunType.INITIAL:
         return "initial run"
-    if run.trigger is not Trigger.TIMER:
-        return f"{run.trigger.value} run"  # a person or the PSA asked: compare everything
+    if not run.incremental:
+        return f"{run.trigger.value} run asked for a full pass"  # a person or the PSA asked: compare everything
     if run.brake_released:
         return "the safety brake was released"
     if cursor is None or not cursor.delta_link:

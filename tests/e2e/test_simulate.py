@@ -140,3 +140,26 @@ def test_refused_decisions_resolutions_approvals_and_syncs_are_listed_not_fatal(
     assert {e["kind"] for e in first["errors"]} == {"decision", "sync"} and first["run"] is None
     assert {e["kind"] for e in second["errors"]} == {"resolve", "approve"}
     assert second["run"]["status"] == "completed"
+
+
+def test_incremental_syncs_take_delta_passes_and_others_full_ones(tmp_path: Path) -> None:
+    scenario = json.loads(NORTHWIND.read_text())
+    priya_update = {"op": "update", "tenantId": GREENLEAF, "userId": PRIYA, "set": {"jobTitle": "Lead Hygienist"}}
+    scenario["steps"] = [
+        {"sync": {"type": "initial"}},
+        {"graph": [priya_update], "sync": {"type": "all-tenants", "incremental": True}},
+        {"sync": {"type": "all-tenants", "incremental": True}},
+        {"sync": {"type": "all-tenants"}},
+    ]
+    path, out = tmp_path / "s.json", tmp_path / "r.json"
+    path.write_text(json.dumps(scenario))
+
+    assert main(["simulate", str(path), "--report", str(out), "--quiet"]) == 0
+
+    initial, changed, quiet, full = json.loads(out.read_text())["steps"]
+    assert {t["passKind"] for t in initial["run"]["tenants"]} == {"full"}
+    assert {t["passKind"] for t in changed["run"]["tenants"]} == {"delta"}
+    assert users(changed, GREENLEAF)[PRIYA]["outcome"] == "updated"
+    assert quiet["psaWrites"] == 0 and all(t["users"] == [] for t in quiet["run"]["tenants"])
+    assert {t["passKind"] for t in full["run"]["tenants"]} == {"full"}
+    assert full["psaWrites"] == 0
