@@ -10,11 +10,9 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import UpdateMode
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
-from shared.errors import NotFound, PsaError
+from shared.errors import NotFound, PsaError, StorageError
 from shared.models import (
     CONTACT_FIELDS,
     ClientMicrosoftFacts,
@@ -26,7 +24,7 @@ from shared.models import (
 from shared.psa.port import ContactChange, NewContact
 from shared.store.account import StorageAccount
 from shared.store.batch import BatchFailed, submit_batch, upsert_batched
-from shared.store.entities import BATCH_LIMIT, check_key, from_entity, query_models, to_entity
+from shared.store.entities import BATCH_LIMIT, check_key, from_entity, query_models, read_modify_write, to_entity
 from shared.store.names import Table
 
 __all__ = ["TableDirectory"]
@@ -195,24 +193,24 @@ class TableDirectory:
         return found
 
     async def _modify(self, client_id: str, contact_id: str, update: dict[str, Any]) -> None:
-        # Read-modify-write guarded by the ETag: a concurrent change makes us read again, never lose it.
-        for _ in range(5):
-            try:
-                entity = await self._contacts.get_entity(check_key(client_id), check_key(contact_id, "contactId"))
-            except ResourceNotFoundError as exc:
-                raise PsaError(f"contact {contact_id} not found in client {client_id}", status=404) from exc
-            contact = from_entity(entity, PsaContact).model_copy(update=update)
-            try:
-                await self._contacts.update_entity(
-                    _contact_entity(contact),
-                    mode=UpdateMode.REPLACE,
-                    etag=entity.metadata["etag"],
-                    match_condition=MatchConditions.IfNotModified,
-                )
-                return
-            except ResourceModifiedError:
-                continue
-        raise PsaError(f"contact {contact_id} kept changing under us; try again", status=409)
+        # Read-modify-write under the ETag: a concurrent change makes us read again, never lose it.
+        def change(current: PsaContact | None) -> PsaContact:
+            if current is None:
+                raise PsaError(f"contact {contact_id} not found in client {client_id}", status=404)
+            return current.model_copy(update=update)
+
+        try:
+            await read_modify_write(
+                self._contacts,
+                client_id,
+                check_key(contact_id, "contactId"),
+                PsaContact,
+                change,
+                retries=5,
+                row=_contact_entity,
+            )
+        except StorageError as exc:
+            raise PsaError(f"contact {contact_id} kept changing under us; try again", status=409) from exc
 
     async def _refuse_duplicate_email(self, client_id: str, email: str) -> None:
         rows = self._contacts.query_entities(

@@ -93,11 +93,11 @@ async def read_modify_write(
     change: Callable[[M | None], M | None],
     *,
     retries: int = 20,
-    **columns: Callable[[M], Any],
+    row: Callable[[M], dict[str, Any]] | None = None,
 ) -> M | None:
     """Apply `change` to the stored model under its ETag (creating the row when there is none), reading
     again when someone else wrote in between; `change` returns None to leave the row as it is. Returns
-    the model as stored. `columns` derive extra query columns from the model."""
+    the model as stored. `row` builds the entity (default: the model's JSON under pk/rk)."""
     for _ in range(retries):
         try:
             entity = await table.get_entity(check_key(pk), check_key(rk))
@@ -107,13 +107,13 @@ async def read_modify_write(
         updated = change(current)
         if updated is None:
             return current
-        row = to_entity(pk, rk, updated, **{name: derive(updated) for name, derive in columns.items()})
+        stored = row(updated) if row is not None else to_entity(pk, rk, updated)
         try:
             if entity is None:
-                await table.create_entity(row)
+                await table.create_entity(stored)
             else:
                 await table.update_entity(
-                    row,
+                    stored,
                     mode=UpdateMode.REPLACE,
                     etag=entity.metadata["etag"],
                     match_condition=MatchConditions.IfNotModified,

@@ -104,15 +104,7 @@ class RunRepo:
             updated = change(current)
             return updated.model_copy(update={"tenants": []}) if updated is not None else None
 
-        run = await read_modify_write(
-            self._runs,
-            _RUN_PK,
-            run_id,
-            RunRecord,
-            guarded,
-            status=lambda r: r.status.value,
-            type=lambda r: r.type.value,
-        )
+        run = await read_modify_write(self._runs, _RUN_PK, run_id, RunRecord, guarded, row=_run_entity)
         assert run is not None  # guarded() raises rather than return None for a missing run
         return run
 
