@@ -192,10 +192,15 @@ class _Planner:
         return rows
 
     def _brake(self) -> list[HeldInactivation]:
-        """Hold every inactivation when there are more than max(min, percent % of linked contacts) (R5.5)."""
+        """Hold every inactivation when there are more than max(min, percent % of linked contacts) (R5.5).
+
+        Linked contacts are counted as this run leaves them (its new links included): a run that links
+        new users and the next run, with nothing changed in Entra, then come to the same decision (R7.6).
+        """
         brake = self.settings.safety_brake
         going = [p for p in self.plans.values() if p.set_active is not None and not p.set_active.active]
-        limit = max(brake.min_contacts, brake.percent * len(self.links) / 100)
+        linked = set(self.links) | {u for u, p in self.plans.items() if p.create is not None or p.link_to is not None}
+        limit = max(brake.min_contacts, brake.percent * len(linked) / 100)
         if self.inputs.brake_released or len(going) <= limit:
             return []
         held = []

@@ -263,6 +263,19 @@ def test_r5_5_safety_brake_percent_of_linked_contacts() -> None:
     assert brake_case(2, 4, settings=SyncSettings(safety_brake=SafetyBrake(min_contacts=1, percent=25))).held
 
 
+def test_r5_5_r7_6_the_brake_counts_the_links_this_run_makes_so_a_rerun_agrees() -> None:
+    # One linked user disabled, two new users linked by this run: 1 of 3 linked is not over 50 %.
+    settings = SyncSettings(safety_brake=SafetyBrake(min_contacts=0, percent=50))
+    users = [user("u1", "ann", account_enabled=False), user("u2", "bob"), user("u3", "cy")]
+    contacts = [contact("k1", "ann"), contact("k2", "bob")]
+
+    first = plan(users, contacts, [link("u1", "k1")], settings=settings)
+    rerun = plan(users, contacts, [link("u1", "k1"), link("u2", "k2"), link("u3", "k-new")], settings=settings)
+
+    assert not first.held and of(first, "u1").outcome is Outcome.INACTIVATED
+    assert not rerun.held
+
+
 def test_r5_5_approval_lets_the_held_inactivations_through() -> None:
     tenant = brake_case(6, 10, brake_released=True)
     assert not tenant.held and tenant.counts.inactivated == 6
