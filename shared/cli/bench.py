@@ -31,8 +31,8 @@ from azure.storage.queue.aio import QueueServiceClient
 from shared.bootstrap import App, set_app
 from shared.cli.bench_data import BenchShape, bench_changes, bench_scenario
 from shared.cli.driver import QueueDriver
-from shared.cli.environment import global_settings, tenant_overrides
-from shared.config import DEV_STORAGE, load_settings
+from shared.cli.environment import global_settings, simulator_settings, tenant_overrides
+from shared.config import DEV_STORAGE
 from shared.graph.pages import UserPage
 from shared.models import PsaClient, PsaContact, RunRecord, RunStatus, RunType, Trigger
 from shared.psa.counting import CountingConnector
@@ -195,17 +195,7 @@ async def bench_environment(scenario: Scenario, options: BenchOptions) -> AsyncI
     prefix = "bench" + secrets.token_hex(3)
     counter = StorageCounter(prefix=prefix)
     try:
-        settings = load_settings(
-            AzureWebJobsStorage=options.storage or load_settings().storage_connection or DEV_STORAGE,
-            STORAGE_NAME_PREFIX=prefix,
-            PARTNER_TENANT_ID=simulator.partner_tenant_id,
-            GRAPH_CLIENT_ID=simulator.client_id,
-            GRAPH_CLIENT_SECRET=simulator.client_secret,
-            GRAPH_AUTHORITY=simulator.authority,
-            GRAPH_BASE_URL=simulator.graph_url,
-            GRAPH_CA_BUNDLE=simulator.ca_path,
-            DISCOVERY_MODE="gdap",
-        )
+        settings = simulator_settings(simulator, storage=options.storage, prefix=prefix)
         conn = settings.storage_connection or DEV_STORAGE
         account = StorageAccount(
             TableServiceClient.from_connection_string(conn, raw_request_hook=counter.table),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.bootstrap import App
-from shared.config import DEV_STORAGE, load_settings
+from shared.config import DEV_STORAGE, Settings, load_settings
 from shared.models import PsaClient, PsaContact, SyncSettings, TenantOverrides
 from shared.psa.counting import CountingConnector
 from shared.psa.directory import TableDirectory
@@ -18,7 +18,7 @@ from shared.simulator import GraphSimulator, Scenario
 from shared.simulator import scenario as sc
 from shared.store.account import StorageAccount
 
-__all__ = ["SimulatedEnvironment", "simulated_environment"]
+__all__ = ["SimulatedEnvironment", "simulated_environment", "simulator_settings"]
 
 
 @dataclass
@@ -37,17 +37,7 @@ async def simulated_environment(
     simulator = GraphSimulator(scenario).start()
     prefix = "sim" + secrets.token_hex(4)
     try:
-        settings = load_settings(
-            AzureWebJobsStorage=storage or load_settings().storage_connection or DEV_STORAGE,
-            STORAGE_NAME_PREFIX=prefix,
-            PARTNER_TENANT_ID=simulator.partner_tenant_id,
-            GRAPH_CLIENT_ID=simulator.client_id,
-            GRAPH_CLIENT_SECRET=simulator.client_secret,
-            GRAPH_AUTHORITY=simulator.authority,
-            GRAPH_BASE_URL=simulator.graph_url,
-            GRAPH_CA_BUNDLE=simulator.ca_path,
-            DISCOVERY_MODE="gdap",
-        )
+        settings = simulator_settings(simulator, storage=storage, prefix=prefix)
         account = StorageAccount.from_settings(settings)
         await account.ensure()
         directory = TableDirectory(account, unique_emails=unique_emails)
@@ -62,6 +52,21 @@ async def simulated_environment(
             await app.aclose()
     finally:
         simulator.stop()
+
+
+def simulator_settings(simulator: GraphSimulator, *, storage: str | None, prefix: str) -> Settings:
+    """App settings that point the app at the simulator and at tables and queues under `prefix`."""
+    return load_settings(
+        AzureWebJobsStorage=storage or load_settings().storage_connection or DEV_STORAGE,
+        STORAGE_NAME_PREFIX=prefix,
+        PARTNER_TENANT_ID=simulator.partner_tenant_id,
+        GRAPH_CLIENT_ID=simulator.client_id,
+        GRAPH_CLIENT_SECRET=simulator.client_secret,
+        GRAPH_AUTHORITY=simulator.authority,
+        GRAPH_BASE_URL=simulator.graph_url,
+        GRAPH_CA_BUNDLE=simulator.ca_path,
+        DISCOVERY_MODE="gdap",
+    )
 
 
 async def _seed(app: App, directory: TableDirectory, scenario: Scenario) -> None:
