@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, TypeVar
 
 from azure.core import MatchConditions
-from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableTransactionError, UpdateMode
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableClient
 from pydantic import BaseModel
 
@@ -22,7 +22,6 @@ __all__ = [
     "query_models",
     "read_modify_write",
     "to_entity",
-    "upsert_batched",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -66,23 +65,6 @@ async def _entities(table: TableClient, query: str | None, params: dict[str, Any
     )
     async for entity in pages:
         yield entity
-
-
-async def upsert_batched(table: TableClient, entities: Iterable[dict[str, Any]]) -> int:
-    """Upsert in transactions of at most 100 entities per partition; returns the transactions made."""
-    by_partition: dict[str, list[dict[str, Any]]] = {}
-    for entity in entities:
-        by_partition.setdefault(entity["PartitionKey"], []).append(entity)
-    transactions = 0
-    for rows in by_partition.values():
-        for start in range(0, len(rows), BATCH_LIMIT):
-            chunk: Sequence[dict[str, Any]] = rows[start : start + BATCH_LIMIT]
-            try:
-                await table.submit_transaction([("upsert", row, {"mode": UpdateMode.REPLACE}) for row in chunk])
-            except (TableTransactionError, HttpResponseError) as exc:
-                raise StorageError(f"batch write to {table.table_name} failed: {exc.message}") from exc
-            transactions += 1
-    return transactions
 
 
 async def read_modify_write(

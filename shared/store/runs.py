@@ -14,7 +14,8 @@ from azure.data.tables import UpdateMode
 from shared.errors import NotFound
 from shared.models import Counts, RunRecord, TenantResult, UserOutcome
 from shared.store.account import StorageAccount
-from shared.store.entities import check_key, from_entity, read_modify_write, to_entity, upsert_batched
+from shared.store.batch import upsert_batched
+from shared.store.entities import check_key, from_entity, read_modify_write, to_entity
 from shared.store.names import Table
 
 __all__ = ["RunRepo"]

@@ -9,7 +9,8 @@ from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
 from shared.models import Mapping, Tenant
 from shared.store.account import StorageAccount
-from shared.store.entities import check_key, get_model, query_models, to_entity, upsert_batched
+from shared.store.batch import upsert_batched
+from shared.store.entities import check_key, get_model, query_models, to_entity
 from shared.store.names import Table
 
 __all__ = ["MappingRepo", "TenantRepo"]
