@@ -3,12 +3,14 @@ queues under a prefix of their own, dropped afterwards."""
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from shared.bootstrap import App, set_app
 from shared.cli.environment import SimulatedEnvironment, simulated_environment
@@ -17,6 +19,11 @@ from shared.psa.counting import CountingConnector
 from shared.psa.directory import TableDirectory
 from shared.simulator import Scenario, load_scenario
 from shared.store.account import StorageAccount
+
+# CI replays a fixed set of examples (a red build must be reproducible); locally every run explores anew.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 NORTHWIND = Path(__file__).resolve().parents[1] / "shared" / "simulator" / "scenarios" / "northwind.json"
 
