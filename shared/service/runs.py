@@ -157,16 +157,20 @@ async def record_tenant_result(
         }
         if len(done) >= run.tenants_expected:
             update["completed_at"] = now
-            update["status"] = _final_status(update["succeeded"], len(done))  # type: ignore[arg-type]
+            update["status"] = final_status(done)
         return run.model_copy(update=update)
 
     return await app.runs.update(run_id, recount)
 
 
-def _final_status(succeeded: int, processed: int) -> RunStatus:
-    if succeeded == processed:
+def final_status(results: list[TenantResult]) -> RunStatus:
+    """R7.1: completed when every tenant succeeded; failed when every one failed; else partial (some
+    failed or held: a tenant held by the safety brake is waiting for a person, not failed)."""
+    if all(r.status is TenantStatus.SUCCEEDED for r in results):
         return RunStatus.COMPLETED
-    return RunStatus.FAILED if succeeded == 0 else RunStatus.PARTIAL
+    if all(r.status is TenantStatus.FAILED for r in results):
+        return RunStatus.FAILED
+    return RunStatus.PARTIAL
 
 
 async def fail_tenant(app: App, run_id: str, tenant_id: str, error: str) -> RunRecord | None:

@@ -1,0 +1,28 @@
+"""R7.1: a run's final status from its tenants' results."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.models import RunStatus, TenantResult, TenantStatus
+from shared.service.runs import final_status
+
+S, F, H = TenantStatus.SUCCEEDED, TenantStatus.FAILED, TenantStatus.HELD
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([S, S], RunStatus.COMPLETED),
+        ([], RunStatus.COMPLETED),  # nothing mapped: complete at once
+        ([S, F], RunStatus.PARTIAL),
+        ([S, H], RunStatus.PARTIAL),
+        ([H, H], RunStatus.PARTIAL),  # held tenants wait for a person; the run did not fail
+        ([F, H], RunStatus.PARTIAL),
+        ([F, F], RunStatus.FAILED),
+    ],
+)
+def test_r7_1_final_status(statuses: list[TenantStatus], expected: RunStatus) -> None:
+    results = [TenantResult(tenant_id=f"t{i}", status=s) for i, s in enumerate(statuses)]
+
+    assert final_status(results) is expected
