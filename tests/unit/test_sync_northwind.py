@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +12,9 @@ from shared.sync.facts import FactsInputs, MfaRegistration
 from shared.sync.inputs import TenantInputs
 from shared.sync.plan import TenantPlan, UserPlan
 from shared.sync.planner import plan_tenant
+from tests.conftest import NORTHWIND
 
-SCENARIO = json.loads((Path(__file__).parents[1] / "fixtures" / "northwind.json").read_text())
+SCENARIO = json.loads(NORTHWIND.read_text())
 GREENLEAF = "d4db95b7-337d-540d-8a9f-13b6f9b2058a"
 NORTHSTAR = "d45acb64-8bba-5d09-932e-361164bfb6b2"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -28,6 +27,7 @@ from shared.sync.inputs import TenantInputs
 from shared.sync.plan import TenantPlan, UserPlan
 from shared.sync.planner import plan_tenant
 from shared.sync.resolve import resolve_to_existing, resolved
+from tests.conftest import NORTHWIND
 
 TENANT, CLIENT = "t-1", "c-1"
 LOCALS = ["ann", "bob", "cy", "ann", "bob", "cy", "svc-x"]
@@ -246,7 +246,7 @@ def test_r7_3_same_input_same_plan(inputs: TenantInputs) -> None:
 # The northwind scenario's steps, applied in memory: initial sync, a resolution, an update and a
 # disable, a re-enable, then a run with nothing changed in Entra (R7.6).
 
-NORTHWIND = json.loads((Path(__file__).parents[1] / "fixtures" / "northwind.json").read_text())
+NORTHWIND_SCENARIO = json.loads(NORTHWIND.read_text())
 CLIENTS = {"d4db95b7-337d-540d-8a9f-13b6f9b2058a": "c-greenleaf", "d45acb64-8bba-5d09-932e-361164bfb6b2": "c-northstar"}
 JORDAN, PRIYA, DANA = (
     "c6bf3e50-7be5-5be0-8e91-d6bbad13b4d0",
@@ -257,9 +257,9 @@ JORDAN, PRIYA, DANA = (
 
 class Northwind:
     def __init__(self) -> None:
-        self.tenants = {t["tenantId"]: t for t in NORTHWIND["tenants"] if t["tenantId"] in CLIENTS}
+        self.tenants = {t["tenantId"]: t for t in NORTHWIND_SCENARIO["tenants"] if t["tenantId"] in CLIENTS}
         self.graph = {tid: {u["id"]: dict(u) for u in t["users"]} for tid, t in self.tenants.items()}
-        contacts = [PsaContact.model_validate(c) for c in NORTHWIND["psa"]["contacts"]]
+        contacts = [PsaContact.model_validate(c) for c in NORTHWIND_SCENARIO["psa"]["contacts"]]
         self.memory = {
             tid: Memory({c.id: c for c in contacts if c.client_id == client}, {}, {}) for tid, client in CLIENTS.items()
         }
