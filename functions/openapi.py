@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import azure.functions as func
@@ -44,7 +44,6 @@ class Operation:
     body: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
     status: int = 200
-    extra_responses: dict[int, str] = field(default_factory=dict)
     query: tuple[tuple[str, str], ...] = ()  # (name, description) of optional query parameters
     signed: bool = False  # anonymous at the platform, authenticated by the HMAC signature headers instead
 

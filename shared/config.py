@@ -92,9 +92,6 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
-    def storage_is_configured(self) -> bool:
-        return bool(self.storage_connection or self.table_service_uri)
-
 
 def load_settings(**overrides: object) -> Settings:
     """Read and validate the settings; `overrides` (by alias or field name) win over the environment."""

@@ -69,7 +69,3 @@ class TokenIssuer:
     def lookup(self, token: str) -> Grant | None:
         with self._lock:
             return self._grants.get(token)
-
-    def revoke_all(self) -> None:
-        with self._lock:
-            self._grants.clear()

@@ -12,7 +12,7 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, Re
 from azure.data.tables import UpdateMode
 
 from shared.errors import NotFound
-from shared.models import Counts, RunRecord, TenantResult, UserOutcome
+from shared.models import RunRecord, TenantResult, UserOutcome
 from shared.store.account import StorageAccount
 from shared.store.batch import upsert_batched
 from shared.store.entities import check_key, from_entity, read_modify_write, to_entity
@@ -133,13 +133,6 @@ def _run_entity(run: RunRecord) -> dict[str, Any]:
 def _tenant_entity(run_id: str, result: TenantResult) -> dict[str, Any]:
     slim = result.model_copy(update={"users": []})
     return to_entity(run_id, result.tenant_id, slim, status=result.status.value)
-
-
-def total(results: list[TenantResult]) -> Counts:
-    counts = Counts()
-    for r in results:
-        counts = counts.plus(r.counts)
-    return counts
 
 
 class ScopeLocks:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from shared.models import SyncSettings, TenantOverrides
 from shared.store.account import StorageAccount
-from shared.store.entities import from_entity, get_model, read_modify_write, to_entity
+from shared.store.entities import get_model, read_modify_write, to_entity
 from shared.store.names import Table
 
 __all__ = ["SettingsRepo"]
@@ -42,14 +42,6 @@ class SettingsRepo:
 
     async def overrides(self, tenant_id: str) -> TenantOverrides:
         return await get_model(self._table, tenant_id, _ROW, TenantOverrides) or TenantOverrides()
-
-    async def all_overrides(self) -> dict[str, TenantOverrides]:
-        entities = self._table.query_entities(
-            "RowKey eq @rk and PartitionKey ne @g",
-            parameters={"rk": _ROW, "g": _GLOBAL},
-            select=["PartitionKey", "json"],
-        )
-        return {e["PartitionKey"]: from_entity(e, TenantOverrides) async for e in entities}
 
     async def save_overrides(self, tenant_id: str, overrides: TenantOverrides) -> None:
         await self._table.upsert_entity(to_entity(tenant_id, _ROW, overrides))
