@@ -345,8 +345,16 @@ class GraphSimulator:
     def _record_graph(
         self, request: Request, path: str, tenant: str | None, response: Response, in_batch: bool
     ) -> None:
+        self._record("graph", request, path, tenant, response, in_batch)
+
+    def _record_login(self, request: Request, path: str, tenant: str | None, response: Response) -> None:
+        self._record("login", request, path, tenant, response, False)
+
+    def _record(
+        self, service: Service, request: Request, path: str, tenant: str | None, response: Response, in_batch: bool
+    ) -> None:
         record = RequestRecord(
-            "graph",
+            service,
             request.method,
             path,
             request.query,
@@ -354,21 +362,6 @@ class GraphSimulator:
             response.status,
             response.error_code,
             in_batch,
-            time.time(),
-        )
-        with self._log_lock:
-            self._log.append(record)
-
-    def _record_login(self, request: Request, path: str, tenant: str | None, response: Response) -> None:
-        record = RequestRecord(
-            "login",
-            request.method,
-            path,
-            request.query,
-            tenant,
-            response.status,
-            response.error_code,
-            False,
             time.time(),
         )
         with self._log_lock:
