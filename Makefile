@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 AZURITE := node_modules/.bin/azurite
 AZURITE_FLAGS := --inMemoryPersistence --disableTelemetry --skipApiVersionCheck --loose --silent
 PORT_OPEN := $(PYTHON) -c "import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(s.connect_ex(('127.0.0.1',10002)))"
-SCENARIO ?= shared/simulator/scenarios/northwind.json
+SCENARIO ?= shared/devtools/scenarios/northwind.json
 REPORT ?= reports/northwind.json
 PYTEST_ARGS ?=
 

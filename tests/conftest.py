@@ -7,25 +7,23 @@ import os
 import secrets
 import socket
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
 
 from shared.bootstrap import App, set_app
-from shared.cli.environment import SimulatedEnvironment, simulated_environment
 from shared.config import DEV_STORAGE, load_settings
-from shared.psa.counting import CountingConnector
+from shared.devtools import NORTHWIND
+from shared.devtools.counting import CountingConnector
+from shared.devtools.environment import SimulatedEnvironment, simulated_environment
+from shared.devtools.simulator import Scenario, load_scenario
 from shared.psa.directory import TableDirectory
-from shared.simulator import Scenario, load_scenario
 from shared.store.account import StorageAccount
 
 # CI replays a fixed set of examples (a red build must be reproducible); locally every run explores anew.
 hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
-
-NORTHWIND = Path(__file__).resolve().parents[1] / "shared" / "simulator" / "scenarios" / "northwind.json"
 
 
 def azurite_running() -> bool:

@@ -52,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _simulate(path: Path, report_path: Path | None, quiet: bool) -> int:
     from shared.cli.render import report_summary
-    from shared.cli.simulate import simulate
-    from shared.simulator import load_scenario
+    from shared.devtools.simulate import simulate
+    from shared.devtools.simulator import load_scenario
 
     scenario = load_scenario(path)
     report = await simulate(scenario)
@@ -67,7 +67,7 @@ async def _simulate(path: Path, report_path: Path | None, quiet: bool) -> int:
 
 
 async def _bench(args: argparse.Namespace) -> int:
-    from shared.cli.bench import BenchOptions, render_table, run_bench
+    from shared.devtools.bench import BenchOptions, render_table, run_bench
 
     options = BenchOptions(
         tenants=args.tenants,

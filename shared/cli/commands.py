@@ -126,10 +126,10 @@ async def _dispatch(app: App, args: argparse.Namespace) -> int:
 
 
 async def _discover_scenario(path: Path) -> int:
-    from shared.cli.environment import simulated_environment
+    from shared.devtools.environment import simulated_environment
+    from shared.devtools.simulator import load_scenario
     from shared.service.discovery import discover
     from shared.service.mappings import refresh_suggestions
-    from shared.simulator import load_scenario
 
     async with simulated_environment(load_scenario(path)) as env:
         result = await discover(env.app)

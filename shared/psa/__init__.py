@@ -1,7 +1,6 @@
 """PSA connectors: the port and its adapters."""
 
-from shared.psa.counting import CountingConnector
 from shared.psa.directory import TableDirectory
 from shared.psa.port import ClientDirectory, ContactDirectory, PsaConnector
 
-__all__ = ["ClientDirectory", "ContactDirectory", "CountingConnector", "PsaConnector", "TableDirectory"]
+__all__ = ["ClientDirectory", "ContactDirectory", "PsaConnector", "TableDirectory"]

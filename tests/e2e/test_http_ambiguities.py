@@ -9,7 +9,7 @@ import pytest
 from functions.ambiguities import get_ambiguities, post_ambiguity, post_approve_inactivations
 from functions.runs import get_run, post_run
 from functions.settings import put_safety_brake
-from shared.cli.environment import SimulatedEnvironment
+from shared.devtools.environment import SimulatedEnvironment
 from tests.e2e.http_support import Reply, call, queued_messages
 from tests.integration.helpers import DANA, GREENLEAF, JORDAN, NORTHSTAR, drain, map_northwind
 

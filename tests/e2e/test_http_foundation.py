@@ -13,7 +13,7 @@ from functions.directory import list_clients, list_contacts
 from functions.discovery import add_tenant, discovery_timer, run_discovery
 from functions.mappings import delete_mapping, get_mappings, post_mapping
 from functions.openapi import openapi
-from shared.cli.environment import SimulatedEnvironment
+from shared.devtools.environment import SimulatedEnvironment
 from tests.integration.helpers import GREENLEAF, HARBOR, NORTHSTAR, PIONEER
 
 

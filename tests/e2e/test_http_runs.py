@@ -9,7 +9,7 @@ from azure.functions.timer import TimerRequest
 
 from functions.runs import get_run, list_runs, post_run, sync_timer
 from shared.bootstrap import App
-from shared.cli.environment import SimulatedEnvironment
+from shared.devtools.environment import SimulatedEnvironment
 from shared.models import RunType, Trigger
 from tests.e2e.http_support import call, queued_messages
 from tests.integration.helpers import GREENLEAF, HARBOR, JORDAN, NORTHSTAR, PIONEER, drain, map_northwind

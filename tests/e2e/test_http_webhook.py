@@ -12,7 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from functions.webhook import psa_webhook
-from shared.cli.environment import SimulatedEnvironment
+from shared.devtools.environment import SimulatedEnvironment
 from shared.models import RunType, Trigger
 from shared.security import sign
 from tests.e2e.http_support import Reply, call, queued_messages

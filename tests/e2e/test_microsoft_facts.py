@@ -1,7 +1,7 @@
 """R4.4 end to end on northwind: the unused-licence report (JSON and CSV), the Secure Score trend, and the
 Microsoft 365 facts beside contacts, read through the HTTP functions after real runs.
 
-Hand computation from shared/simulator/scenarios/northwind.json, clock 2026-11-23 12:00 UTC:
+Hand computation from shared/devtools/scenarios/northwind.json, clock 2026-11-23 12:00 UTC:
 
 GreenLeaf Dental Group (Entra ID P1)
   SPB, prepaid 6, consumed 4: held by Jordan (signed in 11-20), Priya (11-21), Sam (11-22), Maya (11-22),
@@ -33,7 +33,7 @@ import pytest
 
 from functions.facts import secure_score
 from functions.licenses import licenses
-from shared.cli.environment import SimulatedEnvironment
+from shared.devtools.environment import SimulatedEnvironment
 from shared.models import RunType, TenantStatus
 from shared.sync.facts import P1_NOTE
 from tests.integration.helpers import GREENLEAF, NORTHSTAR, PIONEER, map_northwind, run_sync

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from shared.cli.driver import QueueDriver
-from shared.cli.environment import SimulatedEnvironment
+from shared.devtools.driver import QueueDriver
+from shared.devtools.environment import SimulatedEnvironment
 from shared.models import RunRecord, RunStatus, RunType, Trigger
 from shared.service.discovery import discover
 from shared.service.mappings import Decision, decide, refresh_suggestions

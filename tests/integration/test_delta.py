@@ -14,7 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from shared.cli.bench import BenchEnvironment, BenchOptions, bench_environment
+from shared.devtools.bench import BenchEnvironment, BenchOptions, bench_environment
+from shared.devtools.simulator import Scenario
 from shared.models import (
     Counts,
     InactiveReason,
@@ -28,7 +29,6 @@ from shared.models import (
 )
 from shared.service.runs import run_details, start_run
 from shared.service.sync_tenant import NO_CHANGES
-from shared.simulator import Scenario
 from shared.sync.facts import P1_NOTE
 from tests.integration.helpers import DANA, GREENLEAF, NORTHSTAR, PIONEER, PRIYA, SAM, drain, map_northwind, run_sync
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.cli.environment import SimulatedEnvironment
+from shared.devtools.environment import SimulatedEnvironment
 from shared.models import ConnectionHealth, MappingStatus
 from shared.service.discovery import discover, register_tenant
 from shared.service.mappings import refresh_suggestions

@@ -33,7 +33,8 @@ from msgraph.generated.users.delta.delta_request_builder import DeltaRequestBuil
 from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 from msgraph_core import GraphClientFactory
 
-from shared.simulator import GraphSimulator, Scenario, load_scenario, parse_scenario
+from shared.devtools import NORTHWIND
+from shared.devtools.simulator import GraphSimulator, Scenario, load_scenario, parse_scenario
 
 pytestmark = [
     pytest.mark.integration,
@@ -41,7 +42,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),  # msgraph-sdk's request configuration classes
 ]
 
-NORTHWIND = Path(__file__).resolve().parents[2] / "shared" / "simulator" / "scenarios" / "northwind.json"
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 GREENLEAF = "d4db95b7-337d-540d-8a9f-13b6f9b2058a"  # premium, 8 users, groups none
 NORTHSTAR = "d45acb64-8bba-5d09-932e-361164bfb6b2"  # not premium

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from shared.cli.environment import SimulatedEnvironment
+from shared.devtools.environment import SimulatedEnvironment
 from shared.errors import Conflict, NotFound
 from shared.models import MappingStatus
 from shared.service.discovery import discover

@@ -14,9 +14,9 @@ import pytest
 
 from shared.bootstrap import default_graph
 from shared.config import load_settings
+from shared.devtools.simulator import GraphSimulator, Scenario, parse_scenario
 from shared.graph.client import GraphGateway
 from shared.graph.limits import Rate, RequestLimiter
-from shared.simulator import GraphSimulator, Scenario, parse_scenario
 
 pytestmark = [pytest.mark.integration, pytest.mark.no_azurite]
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from shared.cli.environment import SimulatedEnvironment
+from shared.devtools.counting import CountingConnector
+from shared.devtools.environment import SimulatedEnvironment
 from shared.models import (
     ContactFields,
     Outcome,
@@ -19,7 +20,6 @@ from shared.models import (
     TenantStatus,
     Trigger,
 )
-from shared.psa.counting import CountingConnector
 from shared.psa.directory import TableDirectory
 from shared.service.runs import record_tenant_result, start_run
 from shared.service.sync_tenant import sync_tenant

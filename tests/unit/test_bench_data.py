@@ -6,10 +6,10 @@ from collections import Counter
 
 from pydantic import TypeAdapter
 
-from shared.cli.bench_data import BUSINESS_BASIC, BUSINESS_PREMIUM, BenchShape, bench_changes, bench_scenario
+from shared.devtools.bench_data import BUSINESS_BASIC, BUSINESS_PREMIUM, BenchShape, bench_changes, bench_scenario
+from shared.devtools.simulator.scenario import GraphOp
+from shared.devtools.simulator.state import DirectoryState
 from shared.models import DEFAULT_EXCLUSION_PATTERNS, EntraUser
-from shared.simulator.scenario import GraphOp
-from shared.simulator.state import DirectoryState
 from shared.sync.scope import excluded_by
 
 SHAPE = BenchShape(tenants=5, users=200)

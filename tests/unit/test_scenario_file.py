@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+from shared.devtools import NORTHWIND
+from shared.devtools.simulator import load_scenario, parse_scenario
+from shared.devtools.simulator.scenario import AddOp, UpdateOp, UserOp
 from shared.errors import ValidationFailed
-from shared.simulator import load_scenario, parse_scenario
-from shared.simulator.scenario import AddOp, UpdateOp, UserOp
 
-NORTHWIND = Path(__file__).resolve().parents[2] / "shared" / "simulator" / "scenarios" / "northwind.json"
 TEAM_NORTHWIND = Path(__file__).resolve().parents[3] / "shared" / "scenarios" / "northwind.json"
 GREENLEAF = "d4db95b7-337d-540d-8a9f-13b6f9b2058a"
 

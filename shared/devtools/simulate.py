@@ -6,16 +6,16 @@ import logging
 from typing import Any
 
 from shared.bootstrap import App, set_app
-from shared.cli.driver import QueueDriver
-from shared.cli.environment import SimulatedEnvironment, simulated_environment
+from shared.devtools.driver import QueueDriver
+from shared.devtools.environment import SimulatedEnvironment, simulated_environment
+from shared.devtools.simulator import Scenario
+from shared.devtools.simulator import scenario as sc
 from shared.errors import SyncError
 from shared.models import Mapping, RunRecord, RunStatus, RunType, Trigger
 from shared.service.ambiguities import Resolution, approve_inactivations, resolve
 from shared.service.discovery import discover
 from shared.service.mappings import Decision, decide, refresh_suggestions
 from shared.service.runs import run_details, start_run
-from shared.simulator import Scenario
-from shared.simulator import scenario as sc
 
 __all__ = ["simulate"]
 

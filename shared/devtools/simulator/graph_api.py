@@ -36,18 +36,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
-from shared.errors import NotFound
-from shared.simulator.faults import FaultSet, RateLimiter
-from shared.simulator.odata import FilterError, compile_filter, decode_state, encode_state, parse_select
-from shared.simulator.state import DeltaItem, DirectoryState, TenantDirectory
-from shared.simulator.tokens import GRAPH_AUDIENCES, TokenIssuer
-from shared.simulator.user_properties import (
+from shared.devtools.simulator.faults import FaultSet, RateLimiter
+from shared.devtools.simulator.odata import FilterError, compile_filter, decode_state, encode_state, parse_select
+from shared.devtools.simulator.state import DeltaItem, DirectoryState, TenantDirectory
+from shared.devtools.simulator.tokens import GRAPH_AUDIENCES, TokenIssuer
+from shared.devtools.simulator.user_properties import (
     DEFAULT_USER_PROPERTIES,
     LIST_VALUED_PROPERTIES,
     NOT_IN_COLLECTIONS,
     is_user_property,
 )
-from shared.simulator.wire import Request, Response, graph_error, json_response
+from shared.devtools.simulator.wire import Request, Response, graph_error, json_response
+from shared.errors import NotFound
 
 __all__ = ["GraphApi", "GraphLog"]
 

@@ -43,15 +43,15 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from shared.devtools.simulator.faults import Fault, FaultSet, RateLimiter, Service
+from shared.devtools.simulator.graph_api import GraphApi
+from shared.devtools.simulator.login_api import LoginApi
+from shared.devtools.simulator.scenario import GraphOp, Scenario, load_scenario
+from shared.devtools.simulator.state import DirectoryState
+from shared.devtools.simulator.tls import TlsFiles, make_tls_files
+from shared.devtools.simulator.tokens import TokenIssuer
+from shared.devtools.simulator.wire import Request, Response
 from shared.errors import ConfigError
-from shared.simulator.faults import Fault, FaultSet, RateLimiter, Service
-from shared.simulator.graph_api import GraphApi
-from shared.simulator.login_api import LoginApi
-from shared.simulator.scenario import GraphOp, Scenario, load_scenario
-from shared.simulator.state import DirectoryState
-from shared.simulator.tls import TlsFiles, make_tls_files
-from shared.simulator.tokens import TokenIssuer
-from shared.simulator.wire import Request, Response
 
 __all__ = ["GraphSimulator", "RequestRecord"]
 

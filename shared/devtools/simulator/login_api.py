@@ -27,10 +27,10 @@ import time
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
-from shared.simulator.faults import FaultSet
-from shared.simulator.state import DirectoryState, TenantDirectory
-from shared.simulator.tokens import TokenIssuer, decode_jwt_part
-from shared.simulator.wire import Request, Response, entra_error, json_response
+from shared.devtools.simulator.faults import FaultSet
+from shared.devtools.simulator.state import DirectoryState, TenantDirectory
+from shared.devtools.simulator.tokens import TokenIssuer, decode_jwt_part
+from shared.devtools.simulator.wire import Request, Response, entra_error, json_response
 
 __all__ = ["LoginApi", "LoginLog"]
 

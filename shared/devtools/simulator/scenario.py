@@ -22,8 +22,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
+from shared.devtools.simulator.user_properties import is_user_property
 from shared.errors import ValidationFailed
-from shared.simulator.user_properties import is_user_property
 
 __all__ = [
     "AddOp",

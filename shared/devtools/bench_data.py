@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from shared.simulator.scenario import Scenario, parse_scenario
+from shared.devtools.simulator.scenario import Scenario, parse_scenario
 
 __all__ = ["BUSINESS_BASIC", "BUSINESS_PREMIUM", "BenchShape", "bench_changes", "bench_scenario", "tenant_id_of"]
 

@@ -21,8 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, get_args
 
-from shared.errors import NotFound, ValidationFailed
-from shared.simulator.scenario import (
+from shared.devtools.simulator.scenario import (
     AddOp,
     GraphOp,
     Group,
@@ -35,6 +34,7 @@ from shared.simulator.scenario import (
     UpdateOp,
     VerifiedDomain,
 )
+from shared.errors import NotFound, ValidationFailed
 
 __all__ = ["Change", "DeltaItem", "DirectoryState", "TenantDirectory"]
 

@@ -29,18 +29,18 @@ from azure.data.tables.aio import TableServiceClient
 from azure.storage.queue.aio import QueueServiceClient
 
 from shared.bootstrap import App, set_app
-from shared.cli.bench_data import BenchShape, bench_changes, bench_scenario
-from shared.cli.driver import QueueDriver
-from shared.cli.environment import global_settings, simulator_settings, tenant_overrides
 from shared.config import DEV_STORAGE
+from shared.devtools.bench_data import BenchShape, bench_changes, bench_scenario
+from shared.devtools.counting import CountingConnector
+from shared.devtools.driver import QueueDriver
+from shared.devtools.environment import global_settings, simulator_settings, tenant_overrides
+from shared.devtools.simulator import GraphSimulator, Scenario
 from shared.graph.pages import UserPage
 from shared.models import PsaClient, PsaContact, RunRecord, RunStatus, RunType, Trigger
-from shared.psa.counting import CountingConnector
 from shared.psa.directory import TableDirectory
 from shared.service.discovery import discover
 from shared.service.mappings import Decision, decide, refresh_suggestions
 from shared.service.runs import run_details, start_run
-from shared.simulator import GraphSimulator, Scenario
 from shared.store.account import StorageAccount
 
 __all__ = ["BenchOptions", "StorageCounter", "render_table", "run_bench"]

@@ -11,11 +11,11 @@ from typing import Any
 
 from shared.bootstrap import App
 from shared.config import DEV_STORAGE, Settings, load_settings
+from shared.devtools.counting import CountingConnector
+from shared.devtools.simulator import GraphSimulator, Scenario
+from shared.devtools.simulator import scenario as sc
 from shared.models import PsaClient, PsaContact, SyncSettings, TenantOverrides
-from shared.psa.counting import CountingConnector
 from shared.psa.directory import TableDirectory
-from shared.simulator import GraphSimulator, Scenario
-from shared.simulator import scenario as sc
 from shared.store.account import StorageAccount
 
 __all__ = ["SimulatedEnvironment", "simulated_environment", "simulator_settings"]
