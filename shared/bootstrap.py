@@ -1,4 +1,6 @@
-"""Builds the app's parts once, lazily, in one place; tests and the CLI pass their own.
+"""The one wiring: `build_app` is the only place adapters are built. The Functions app, the CLI,
+`simulate`, `bench` and the integration tests all call it; they pass `overrides` for what they bring
+themselves (a counting PSA, a clock, a Graph directory pointed at the simulator).
 
 Nothing here runs at import time: the Functions host imports every blueprint to index it, and a
 missing setting must fail the call that needs it, naming the setting, not the whole app.
@@ -8,101 +10,86 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from typing import Any
 
 from shared.config import PsaProvider, Settings, load_settings
 from shared.errors import ConfigError
-from shared.graph.client import GraphGateway, new_http_client
+from shared.graph.client import GraphUserDirectory, new_http_client
 from shared.graph.credentials import build_credential
 from shared.psa.directory import TableDirectory
 from shared.psa.port import PsaConnector
+from shared.service.app import App, utcnow
 from shared.store.account import StorageAccount
-from shared.store.facts import SecureScoreHistory
-from shared.store.licenses import LicenseUsageRepo
-from shared.store.links import AmbiguityRepo, LinkRepo
-from shared.store.queue import SyncQueue
-from shared.store.runs import RunRepo, ScopeLocks
-from shared.store.settings_repo import SettingsRepo
-from shared.store.sync_state import BrakeState, DeltaState, LeaseStore
-from shared.store.tenants import MappingRepo, TenantRepo
+from shared.store.facts import TableSecureScoreStore
+from shared.store.licenses import TableLicenseUsageStore
+from shared.store.links import TableAmbiguityStore, TableLinkStore
+from shared.store.queue import QueueWorkQueue
+from shared.store.runs import TableRunStore, TableScopeLocks
+from shared.store.settings_repo import TableSyncSettingsStore
+from shared.store.sync_state import TableBrakeStore, TableCursorStore, TableLeaseStore
+from shared.store.tenants import TableMappingStore, TableTenantStore
 
 __all__ = ["App", "build_app", "get_app", "set_app", "utcnow"]
 
-Clock = Callable[[], datetime]
+
+def build_app(
+    settings: Settings | None = None,
+    *,
+    account: StorageAccount | None = None,
+    wrap_psa: Callable[[PsaConnector], PsaConnector] | None = None,
+    **overrides: Any,
+) -> App:
+    """Wire the app from `settings`. `account`: the storage account the table adapters share (built
+    from the settings when not given); `wrap_psa`: wraps the configured connector (the dev tools count
+    its calls); `overrides`: any `App` field by name (e.g. `psa=`, `clock=`, `graph_factory=`), used
+    instead of the adapter this would build."""
+    settings = settings or load_settings()
+    unknown = set(overrides) - set(App.__dataclass_fields__)
+    if unknown:
+        raise TypeError(f"build_app got unknown overrides: {sorted(unknown)}")
+    account = account or StorageAccount.from_settings(settings)
+    parts: dict[str, Any] = {
+        "settings": settings,
+        "tenants": TableTenantStore(account),
+        "mappings": TableMappingStore(account),
+        "links": TableLinkStore(account),
+        "ambiguities": TableAmbiguityStore(account),
+        "sync_settings": TableSyncSettingsStore(account),
+        "runs": TableRunStore(account),
+        "scopes": TableScopeLocks(account),
+        "leases": TableLeaseStore(account),
+        "cursors": TableCursorStore(account),
+        "queue": QueueWorkQueue(account),
+        "brakes": TableBrakeStore(account),
+        "secure_scores": TableSecureScoreStore(account),
+        "licenses": TableLicenseUsageStore(account),
+        "graph_factory": lambda: default_graph(settings),
+        "clock": utcnow,
+        "ensure_storage": account.ensure,
+        "storage": account,
+    }
+    parts |= overrides
+    if "psa" not in parts:
+        parts["psa"] = default_psa(settings, account)
+    if wrap_psa is not None:
+        parts["psa"] = wrap_psa(parts["psa"])
+    app = App(**parts)
+    psa_close = getattr(app.psa, "aclose", None)
+    if psa_close is not None:
+        app.closers.append(psa_close)
+    app.closers.insert(0, account.aclose)  # closed last: the PSA may still write to tables as it closes
+    return app
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass
-class App:
-    """The wired adapters every use case takes."""
-
-    settings: Settings
-    account: StorageAccount
-    psa: PsaConnector
-    clock: Clock = utcnow
-    _graph: GraphGateway | None = None
-    graph_factory: Callable[[], GraphGateway] | None = None
-    tenants: TenantRepo = field(init=False)
-    mappings: MappingRepo = field(init=False)
-    links: LinkRepo = field(init=False)
-    ambiguities: AmbiguityRepo = field(init=False)
-    sync_settings: SettingsRepo = field(init=False)
-    runs: RunRepo = field(init=False)
-    scopes: ScopeLocks = field(init=False)
-    leases: LeaseStore = field(init=False)
-    delta: DeltaState = field(init=False)
-    queue: SyncQueue = field(init=False)
-    brakes: BrakeState = field(init=False)
-    secure_scores: SecureScoreHistory = field(init=False)
-    licenses: LicenseUsageRepo = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.tenants = TenantRepo(self.account)
-        self.mappings = MappingRepo(self.account)
-        self.links = LinkRepo(self.account)
-        self.ambiguities = AmbiguityRepo(self.account)
-        self.sync_settings = SettingsRepo(self.account)
-        self.runs = RunRepo(self.account)
-        self.scopes = ScopeLocks(self.account)
-        self.leases = LeaseStore(self.account)
-        self.delta = DeltaState(self.account)
-        self.queue = SyncQueue(self.account)
-        self.brakes = BrakeState(self.account)
-        self.secure_scores = SecureScoreHistory(self.account)
-        self.licenses = LicenseUsageRepo(self.account)
-
-    @property
-    def graph(self) -> GraphGateway:
-        """Graph is built on first use: mapping and history calls work without Graph credentials."""
-        if self._graph is None:
-            factory = self.graph_factory or (lambda: default_graph(self.settings))
-            self._graph = factory()
-        return self._graph
-
-    async def aclose(self) -> None:
-        if self._graph is not None:
-            await self._graph.aclose()
-        await self.account.aclose()
-
-
-def default_graph(settings: Settings) -> GraphGateway:
-    return GraphGateway(build_credential(settings), settings.graph_base_url, new_http_client(settings.graph_base_url))
+def default_graph(settings: Settings) -> GraphUserDirectory:
+    http = new_http_client(settings.graph_base_url)
+    return GraphUserDirectory(build_credential(settings), settings.graph_base_url, http)
 
 
 def default_psa(settings: Settings, account: StorageAccount) -> PsaConnector:
     if settings.psa_provider is PsaProvider.DIRECTORY:
         return TableDirectory(account)
     raise ConfigError(f"PSA_PROVIDER {settings.psa_provider!r} has no connector yet")
-
-
-def build_app(settings: Settings | None = None) -> App:
-    settings = settings or load_settings()
-    account = StorageAccount.from_settings(settings)
-    return App(settings=settings, account=account, psa=default_psa(settings, account))
 
 
 _app: App | None = None
@@ -117,7 +104,7 @@ async def get_app() -> App:
         if _app is None:
             _app = build_app()
         if not _ensured:
-            await _app.account.ensure()
+            await _app.ensure()
             _ensured = True
         return _app
 

@@ -11,14 +11,12 @@ from collections.abc import AsyncIterator
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from shared.bootstrap import App, set_app
+from shared.bootstrap import App, build_app, set_app
 from shared.config import DEV_STORAGE, load_settings
 from shared.devtools import NORTHWIND
 from shared.devtools.counting import CountingConnector
 from shared.devtools.environment import SimulatedEnvironment, simulated_environment
 from shared.devtools.simulator import Scenario, load_scenario
-from shared.psa.directory import TableDirectory
-from shared.store.account import StorageAccount
 
 # CI replays a fixed set of examples (a red build must be reproducible); locally every run explores anew.
 hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
@@ -52,15 +50,15 @@ def northwind() -> Scenario:
 async def app() -> AsyncIterator[App]:
     """An App on Azurite with fresh tables and queues and the built-in directory (no Graph)."""
     settings = load_settings(AzureWebJobsStorage=DEV_STORAGE, STORAGE_NAME_PREFIX="t" + secrets.token_hex(5))
-    account = StorageAccount.from_settings(settings)
-    await account.ensure()
-    application = App(settings=settings, account=account, psa=CountingConnector(TableDirectory(account)))
+    application = build_app(settings, wrap_psa=CountingConnector)
+    await application.ensure()
     set_app(application)
     try:
         yield application
     finally:
         set_app(None)
-        await account.drop()
+        assert application.storage is not None
+        await application.storage.drop()
         await application.aclose()
 
 

@@ -49,7 +49,7 @@ async def run_command(args: argparse.Namespace) -> int:
     if args.command == "discover" and args.scenario:
         return await _discover_scenario(args.scenario)
     app = build_app(load_settings())
-    await app.account.ensure()
+    await app.ensure()
     try:
         return await _dispatch(app, args)
     finally:

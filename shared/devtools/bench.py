@@ -25,23 +25,18 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from azure.core.pipeline import PipelineRequest
-from azure.data.tables.aio import TableServiceClient
-from azure.storage.queue.aio import QueueServiceClient
 
 from shared.bootstrap import App, set_app
-from shared.config import DEV_STORAGE
 from shared.devtools.bench_data import BenchShape, bench_changes, bench_scenario
 from shared.devtools.counting import CountingConnector
 from shared.devtools.driver import QueueDriver
-from shared.devtools.environment import global_settings, simulator_settings, tenant_overrides
+from shared.devtools.environment import simulated_environment
 from shared.devtools.simulator import GraphSimulator, Scenario
 from shared.graph.pages import UserPage
-from shared.models import PsaClient, PsaContact, RunRecord, RunStatus, RunType, Trigger
-from shared.psa.directory import TableDirectory
+from shared.models import RunRecord, RunStatus, RunType, Trigger
 from shared.service.discovery import discover
 from shared.service.mappings import Decision, decide, refresh_suggestions
 from shared.service.runs import run_details, start_run
-from shared.store.account import StorageAccount
 
 __all__ = ["BenchOptions", "StorageCounter", "render_table", "run_bench"]
 
@@ -191,47 +186,21 @@ async def bench_environment(scenario: Scenario, options: BenchOptions) -> AsyncI
     built-in directory loaded with the scenario's clients and contacts, and the queue driver."""
     from functions.sync_worker import tenant_poison, tenant_worker  # the handlers the host calls
 
-    simulator = GraphSimulator(scenario).start()
     prefix = "bench" + secrets.token_hex(3)
     counter = StorageCounter(prefix=prefix)
-    try:
-        settings = simulator_settings(simulator, storage=options.storage, prefix=prefix)
-        conn = settings.storage_connection or DEV_STORAGE
-        account = StorageAccount(
-            TableServiceClient.from_connection_string(conn, raw_request_hook=counter.table),
-            QueueServiceClient.from_connection_string(conn, raw_request_hook=counter.queue),
-            prefix,
-        )
-        await account.ensure()
-        directory = TableDirectory(account)
-        psa = CountingConnector(directory)
-        app = App(settings=settings, account=account, psa=psa)
+    async with simulated_environment(scenario, storage=options.storage, hooks=counter, prefix=prefix) as env:
+        app = env.app
         set_app(app)
         driver = QueueDriver(
-            account,
+            env.account,
             tenant_worker.build().get_user_function(),
             tenant_poison.build().get_user_function(),
             batch_size=options.workers,
         )
         try:
-            await directory.put_clients(
-                [
-                    PsaClient(id=c.id, name=c.name, website=c.website or None, domains=c.domains)
-                    for c in scenario.psa.clients
-                ]
-            )
-            await directory.put_contacts([PsaContact.model_validate(c.model_dump()) for c in scenario.psa.contacts])
-            if scenario.settings is not None:
-                await app.sync_settings.save_global(global_settings(scenario.settings))
-                for tenant_id, overrides in scenario.settings.tenants.items():
-                    await app.sync_settings.save_overrides(tenant_id, tenant_overrides(overrides))
-            yield BenchEnvironment(app=app, simulator=simulator, psa=psa, storage=counter, driver=driver)
+            yield BenchEnvironment(app=app, simulator=env.simulator, psa=env.psa, storage=counter, driver=driver)
         finally:
             set_app(None)
-            await account.drop()
-            await app.aclose()
-    finally:
-        simulator.stop()
 
 
 # --- ingest ------------------------------------------------------------------------------------

@@ -7,16 +7,16 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from shared.bootstrap import App
+from shared.bootstrap import App, build_app
 from shared.config import DEV_STORAGE, Settings, load_settings
 from shared.devtools.counting import CountingConnector
 from shared.devtools.simulator import GraphSimulator, Scenario
 from shared.devtools.simulator import scenario as sc
 from shared.models import PsaClient, PsaContact, SyncSettings, TenantOverrides
 from shared.psa.directory import TableDirectory
-from shared.store.account import StorageAccount
+from shared.store.account import StorageAccount, StorageHooks
 
 __all__ = ["SimulatedEnvironment", "simulated_environment", "simulator_settings"]
 
@@ -27,25 +27,32 @@ class SimulatedEnvironment:
     simulator: GraphSimulator
     directory: TableDirectory
     psa: CountingConnector
+    account: StorageAccount
 
 
 @asynccontextmanager
 async def simulated_environment(
-    scenario: Scenario, *, storage: str | None = None, keep: bool = False, unique_emails: bool = False
+    scenario: Scenario,
+    *,
+    storage: str | None = None,
+    keep: bool = False,
+    hooks: StorageHooks | None = None,
+    prefix: str | None = None,
 ) -> AsyncIterator[SimulatedEnvironment]:
-    """Start everything for `scenario`; tables and queues are dropped afterwards unless `keep`."""
+    """Start everything for `scenario`; tables and queues are dropped afterwards unless `keep`.
+    `hooks` see every storage request (the bench counts them)."""
     simulator = GraphSimulator(scenario).start()
-    prefix = "sim" + secrets.token_hex(4)
+    prefix = prefix or "sim" + secrets.token_hex(4)
     try:
         settings = simulator_settings(simulator, storage=storage, prefix=prefix)
-        account = StorageAccount.from_settings(settings)
-        await account.ensure()
-        directory = TableDirectory(account, unique_emails=unique_emails)
-        psa = CountingConnector(directory)
-        app = App(settings=settings, account=account, psa=psa)
+        account = StorageAccount.from_settings(settings, hooks=hooks)
+        app = build_app(settings, account=account, wrap_psa=CountingConnector)
+        psa = cast(CountingConnector, app.psa)
+        directory = cast(TableDirectory, psa.inner)
         try:
+            await app.ensure()
             await _seed(app, directory, scenario)
-            yield SimulatedEnvironment(app=app, simulator=simulator, directory=directory, psa=psa)
+            yield SimulatedEnvironment(app=app, simulator=simulator, directory=directory, psa=psa, account=account)
         finally:
             if not keep:
                 await account.drop()

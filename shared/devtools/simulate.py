@@ -37,7 +37,7 @@ async def _run(scenario: Scenario, env: SimulatedEnvironment) -> dict[str, Any]:
 
     app = env.app
     driver = QueueDriver(
-        app.account, tenant_worker.build().get_user_function(), tenant_poison.build().get_user_function()
+        env.account, tenant_worker.build().get_user_function(), tenant_poison.build().get_user_function()
     )
     discovered = await discover(app)
     suggestions = await refresh_suggestions(app)

@@ -38,7 +38,7 @@ from shared.graph.pages import (
 )
 from shared.models import USER_SELECT, EntraUser
 
-__all__ = ["DeltaResult", "GraphGateway", "TenantGraph", "new_http_client"]
+__all__ = ["DeltaResult", "GraphTenantDirectory", "GraphUserDirectory", "new_http_client"]
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -62,16 +62,16 @@ class DeltaResult:
     delta_link: str
 
 
-class GraphGateway:
+class GraphUserDirectory:
     """Reads Microsoft Graph for every tenant the partner app may reach, over one HTTP client."""
 
     def __init__(self, credential: AsyncTokenCredential, base_url: str, http_client: httpx.AsyncClient) -> None:
         self._credential = credential
         self._base_url = base_url.rstrip("/")
         self._http = http_client
-        self._tenants: dict[str, TenantGraph] = {}
+        self._tenants: dict[str, GraphTenantDirectory] = {}
 
-    def tenant(self, tenant_id: str) -> TenantGraph:
+    def tenant(self, tenant_id: str) -> GraphTenantDirectory:
         graph = self._tenants.get(tenant_id)
         if graph is None:
             provider = BaseBearerTokenAuthenticationProvider(
@@ -79,7 +79,8 @@ class GraphGateway:
             )
             adapter = GraphRequestAdapter(provider, client=self._http)
             adapter.base_url = self._base_url
-            graph = self._tenants[tenant_id] = TenantGraph(tenant_id, GraphServiceClient(request_adapter=adapter))
+            sdk = GraphServiceClient(request_adapter=adapter)
+            graph = self._tenants[tenant_id] = GraphTenantDirectory(tenant_id, sdk)
         return graph
 
     async def aclose(self) -> None:
@@ -87,7 +88,7 @@ class GraphGateway:
         await self._credential.close()
 
 
-class TenantGraph:
+class GraphTenantDirectory:
     """Graph as one tenant's token sees it. Every method returns our models, never the SDK's."""
 
     def __init__(self, tenant_id: str, sdk: GraphServiceClient, report_limiter: RequestLimiter | None = None) -> None:

@@ -6,9 +6,9 @@ import logging
 import secrets
 from enum import StrEnum
 
-from shared.bootstrap import App
 from shared.errors import Conflict, NotFound, PsaError, ValidationFailed
 from shared.models import Ambiguity, AmbiguityStatus, MappingStatus, Outcome, RunRecord, RunType, Trigger
+from shared.service.app import App
 from shared.service.apply import apply_user
 from shared.service.runs import start_run
 from shared.service.sync_tenant import LEASE_TTL

@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from shared.bootstrap import App
 from shared.errors import PsaError
 from shared.models import ContactLink, Outcome, UserOutcome
 from shared.psa.bulk import change_contacts, create_contacts
 from shared.psa.port import BulkContacts, ContactChange, NewContact
+from shared.service.app import App
 from shared.store.entities import BATCH_LIMIT
 from shared.sync.plan import TenantPlan, UserPlan
 

@@ -6,10 +6,10 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from shared.bootstrap import App
 from shared.config import DiscoveryMode
 from shared.errors import ConfigError, GraphError, GraphForbidden, TenantNotConsented
 from shared.models import ConnectionHealth, Tenant, TenantSource
+from shared.service.app import App
 from shared.sync.domains import verified_domain_names
 
 __all__ = ["DiscoveryResult", "discover", "register_tenant"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 
-from shared.bootstrap import App
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.models import Mapping, MappingStatus, PsaClient, Tenant
+from shared.service.app import App
 from shared.sync.matching import conflicts, suggest_all
 
 __all__ = ["Decision", "decide", "list_mappings", "refresh_suggestions", "unmap"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from shared.bootstrap import App
 from shared.errors import NotFound
 from shared.models.base import WireModel
 from shared.models.licenses import SkuUsage
+from shared.service.app import App
 from shared.store.entities import check_key
 from shared.store.facts import ScorePoint
 

@@ -7,7 +7,6 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
-from shared.bootstrap import App
 from shared.errors import Conflict, NotFound
 from shared.models import (
     Counts,
@@ -20,6 +19,7 @@ from shared.models import (
     Trigger,
     UserOutcome,
 )
+from shared.service.app import App
 from shared.store.queue import TenantMessage
 
 __all__ = ["FINAL", "fail_tenant", "new_run_id", "record_tenant_result", "run_details", "start_run"]

@@ -19,10 +19,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.bootstrap import App
 from shared.errors import NotFound, ValidationFailed
 from shared.models import FieldControls, Filters, SafetyBrake, SyncSettings, TenantOverrides
 from shared.models.base import WireModel
+from shared.service.app import App
 
 __all__ = [
     "ExclusionsInput",

@@ -30,7 +30,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.bootstrap import App
 from shared.errors import DeltaExpired, GraphError, GraphForbidden, TenantNotConsented
 from shared.models import (
     Counts,
@@ -44,6 +43,7 @@ from shared.models import (
     TenantStatus,
     UserOutcome,
 )
+from shared.service.app import App
 from shared.service.apply import apply_plan
 from shared.service.runs import FINAL, fail_tenant, record_tenant_result
 from shared.service.tenant_facts import record_tenant_facts
@@ -117,7 +117,7 @@ async def _sync_leased(app: App, run: RunRecord, current: TenantResult) -> Tenan
         await fail_tenant(app, run.run_id, tenant_id, "the tenant is no longer mapped to a client")
         return current.model_copy(update={"status": TenantStatus.FAILED})
     settings = await app.sync_settings.effective(tenant_id)
-    work = _Pass(run, current, mapping.client_id, settings, await app.delta.get(tenant_id), started)
+    work = _Pass(run, current, mapping.client_id, settings, await app.cursors.get(tenant_id), started)
     why = full_pass_reason(
         run, work.cursor, work.client_id, settings, started, timedelta(hours=app.settings.full_sync_interval_hours)
     )
@@ -204,9 +204,9 @@ async def _full_pass(app: App, work: _Pass, why: str) -> TenantResult:
     if not dry:
         await record_tenant_facts(app, tenant_id, work.client_id, reads)
         buckets = cursor.buckets if cursor is not None and _fits(cursor.buckets, len(reads.users)) else None
-        snapshot = UserSnapshot.of(reads.users, await app.delta.snapshot_hashes(tenant_id), buckets)
+        snapshot = UserSnapshot.of(reads.users, await app.cursors.snapshot_hashes(tenant_id), buckets)
         p1_checked = work.started if reads.p1_asked else (cursor.p1_checked_at if cursor else None)
-        await app.delta.save(
+        await app.cursors.save(
             tenant_id,
             DeltaCursor(
                 delta_link=reads.delta_link,
@@ -233,7 +233,7 @@ async def _delta_pass(app: App, work: _Pass) -> TenantResult:
         # Nothing changed since the stored link, which stays (it still returns exactly what changes
         # from here on). No PSA read, no write but the run's own rows.
         return await _finish(app, work, None, [], 0, "delta", [NO_CHANGES])
-    snapshot = await app.delta.load_snapshot(tenant_id, cursor.buckets)
+    snapshot = await app.cursors.load_snapshot(tenant_id, cursor.buckets)
     users = merge_changes(delta.users, snapshot)
     changed = {user.id for user in users}
     for user_id in cursor.retry:  # refused by the PSA last time: plan them again
@@ -261,7 +261,7 @@ async def _delta_pass(app: App, work: _Pass) -> TenantResult:
     outcomes, writes = await _apply(app, work, plan)
     if not dry:
         update = {"delta_link": delta.delta_link, "sku_part_numbers": skus, "retry": _failed(outcomes)}
-        await app.delta.save(tenant_id, cursor.model_copy(update=update | {"held": plan.held}), snapshot)
+        await app.cursors.save(tenant_id, cursor.model_copy(update=update | {"held": plan.held}), snapshot)
     note = f"incremental: {len(delta.users)} change(s) from Graph"
     return await _finish(app, work, plan, outcomes, writes, "delta", [note])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from shared.bootstrap import App
+from shared.service.app import App
 from shared.service.tenant_reads import TenantReads
 from shared.store.facts import ScorePoint
 from shared.sync.client_facts import client_facts

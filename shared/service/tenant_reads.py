@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from shared.errors import GraphForbidden
-from shared.graph.client import TenantGraph
 from shared.graph.pages import SecureScore, SubscribedSku
 from shared.models import USER_SELECT, EntraUser
+from shared.service.ports import TenantDirectory
 from shared.store.sync_state import UserSnapshot
 from shared.sync.facts import P1_NOTE, FactsInputs, MfaRegistration
 
@@ -44,7 +44,7 @@ def latest_delta_url(graph_base_url: str, select: Sequence[str] = USER_SELECT) -
 
 
 async def read_full_pass(
-    graph: TenantGraph,
+    graph: TenantDirectory,
     group_ids: list[str] | None = None,
     *,
     delta_start: str | None = None,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from shared.bootstrap import App
 from shared.models import MappingStatus, RunRecord, RunType, Trigger
+from shared.service.app import App
 from shared.service.runs import start_run
 
 __all__ = ["start_for_psa_event"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from azure.core.exceptions import ResourceExistsError
 from azure.data.tables.aio import TableClient, TableServiceClient
@@ -14,9 +14,14 @@ from shared.config import Settings
 from shared.errors import ConfigError
 from shared.store.names import POISON_QUEUE, SYNC_QUEUE, TABLES
 
-__all__ = ["StorageAccount"]
+__all__ = ["StorageAccount", "StorageHooks"]
 
 log = logging.getLogger(__name__)
+
+
+class StorageHooks(Protocol):
+    def table(self, request: Any) -> None: ...
+    def queue(self, request: Any) -> None: ...
 
 
 class StorageAccount:
@@ -30,20 +35,25 @@ class StorageAccount:
         self._queue_clients: dict[str, QueueClient] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, prefix: str | None = None) -> StorageAccount:
+    def from_settings(
+        cls, settings: Settings, *, prefix: str | None = None, hooks: StorageHooks | None = None
+    ) -> StorageAccount:
+        """`hooks`: azure-core raw request hooks for the table and queue clients (the bench counts with them)."""
         prefix = settings.storage_name_prefix if prefix is None else prefix
+        table_kw: dict[str, Any] = {"raw_request_hook": hooks.table} if hooks else {}
+        queue_kw: dict[str, Any] = {"raw_request_hook": hooks.queue} if hooks else {}
         if settings.storage_connection:
             conn = settings.storage_connection
             return cls(
-                TableServiceClient.from_connection_string(conn),
-                QueueServiceClient.from_connection_string(conn),
+                TableServiceClient.from_connection_string(conn, **table_kw),
+                QueueServiceClient.from_connection_string(conn, **queue_kw),
                 prefix,
             )
         if settings.table_service_uri and settings.queue_service_uri:
             credential = _identity(settings.storage_client_id)
             return cls(
-                TableServiceClient(settings.table_service_uri, credential=credential),
-                QueueServiceClient(settings.queue_service_uri, credential=credential),
+                TableServiceClient(settings.table_service_uri, credential=credential, **table_kw),
+                QueueServiceClient(settings.queue_service_uri, credential=credential, **queue_kw),
                 prefix,
             )
         raise ConfigError(

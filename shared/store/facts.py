@@ -9,7 +9,7 @@ from shared.store.account import StorageAccount
 from shared.store.entities import check_key, query_models, to_entity
 from shared.store.names import Table
 
-__all__ = ["ScorePoint", "SecureScoreHistory"]
+__all__ = ["ScorePoint", "TableSecureScoreStore"]
 
 
 class ScorePoint(WireModel):
@@ -19,7 +19,7 @@ class ScorePoint(WireModel):
     tenant_id: str
 
 
-class SecureScoreHistory:
+class TableSecureScoreStore:
     """Partition per client, row per day (the day Microsoft computed the score): a re-run the same day
     overwrites that day's point, so the history never grows by run."""
 

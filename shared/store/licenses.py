@@ -14,10 +14,10 @@ from shared.store.account import StorageAccount
 from shared.store.entities import BATCH_LIMIT, check_key, query_models, to_entity
 from shared.store.names import Table
 
-__all__ = ["LicenseUsageRepo"]
+__all__ = ["TableLicenseUsageStore"]
 
 
-class LicenseUsageRepo:
+class TableLicenseUsageStore:
     def __init__(self, account: StorageAccount) -> None:
         self._table = account.table(Table.LICENSES)
 

@@ -10,10 +10,10 @@ from shared.store.batch import upsert_batched
 from shared.store.entities import get_model, query_models, to_entity
 from shared.store.names import Table
 
-__all__ = ["AmbiguityRepo", "LinkRepo"]
+__all__ = ["TableAmbiguityStore", "TableLinkStore"]
 
 
-class LinkRepo:
+class TableLinkStore:
     def __init__(self, account: StorageAccount) -> None:
         self._table = account.table(Table.CONTACT_LINKS)
 
@@ -36,7 +36,7 @@ def _link_entity(link: ContactLink) -> dict[str, object]:
     return to_entity(link.tenant_id, link.user_id, link, contactId=link.contact_id, clientId=link.client_id)
 
 
-class AmbiguityRepo:
+class TableAmbiguityStore:
     def __init__(self, account: StorageAccount) -> None:
         self._table = account.table(Table.AMBIGUITIES)
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.store.account import StorageAccount
 from shared.store.names import SYNC_QUEUE
 
-__all__ = ["SyncQueue", "TenantMessage"]
+__all__ = ["QueueWorkQueue", "TenantMessage"]
 
 
 class TenantMessage(BaseModel):
@@ -25,7 +25,7 @@ class TenantMessage(BaseModel):
         return self.model_dump_json(by_alias=True)
 
 
-class SyncQueue:
+class QueueWorkQueue:
     def __init__(self, account: StorageAccount) -> None:
         self._queue = account.queue(SYNC_QUEUE)
 

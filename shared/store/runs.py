@@ -18,7 +18,7 @@ from shared.store.batch import upsert_batched
 from shared.store.entities import check_key, from_entity, read_modify_write, to_entity
 from shared.store.names import Table
 
-__all__ = ["RunRepo"]
+__all__ = ["TableRunStore"]
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ _ROW_CHARS = 30_000  # UTF-16 units: a string property holds at most 64 KiB
 _RETRIES = 20
 
 
-class RunRepo:
+class TableRunStore:
     def __init__(self, account: StorageAccount) -> None:
         self._runs = account.table(Table.RUNS)
         self._tenants = account.table(Table.RUN_TENANTS)
@@ -135,7 +135,7 @@ def _tenant_entity(run_id: str, result: TenantResult) -> dict[str, Any]:
     return to_entity(run_id, result.tenant_id, slim, status=result.status.value)
 
 
-class ScopeLocks:
+class TableScopeLocks:
     """Which run holds each scope ("all" or "tenant:<id>"), so a second start joins it (R7.5)."""
 
     def __init__(self, account: StorageAccount) -> None:

@@ -9,13 +9,13 @@ from shared.store.account import StorageAccount
 from shared.store.entities import get_model, read_modify_write, to_entity
 from shared.store.names import Table
 
-__all__ = ["SettingsRepo"]
+__all__ = ["TableSyncSettingsStore"]
 
 _GLOBAL = "global"
 _ROW = "settings"
 
 
-class SettingsRepo:
+class TableSyncSettingsStore:
     def __init__(self, account: StorageAccount) -> None:
         self._table = account.table(Table.SETTINGS)
 

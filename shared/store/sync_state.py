@@ -24,10 +24,10 @@ from shared.store.entities import BATCH_LIMIT, check_key
 from shared.store.names import Table
 
 __all__ = [
-    "BrakeState",
     "DeltaCursor",
-    "DeltaState",
-    "LeaseStore",
+    "TableBrakeStore",
+    "TableCursorStore",
+    "TableLeaseStore",
     "UserSnapshot",
     "bucket_of",
     "buckets_for",
@@ -44,7 +44,7 @@ _TRANSACTION_BYTES = 2_500_000  # a transaction holds at most 4 MiB, and binary 
 _NOT_SNAPSHOT = {"sign_in_activity", "removed"}
 
 
-class LeaseStore:
+class TableLeaseStore:
     """An expiring lease per tenant, taken and released under the row's ETag."""
 
     def __init__(self, account: StorageAccount) -> None:
@@ -183,7 +183,7 @@ def bucket_of(user_id: str, buckets: int) -> int:
     return zlib.crc32(user_id.encode()) % buckets
 
 
-class DeltaState:
+class TableCursorStore:
     """Per tenant: the cursor of its last pass and the snapshot of its users (one partition, so the
     snapshot rows and the cursor that points past them are written together)."""
 
@@ -271,7 +271,7 @@ def _snapshot_range(tenant_id: str) -> dict[str, str]:
     return {"pk": check_key(tenant_id), "lo": _SNAPSHOT, "hi": _SNAPSHOT[:-1] + chr(ord(_SNAPSHOT[-1]) + 1)}
 
 
-class BrakeState:
+class TableBrakeStore:
     """Whether a tenant's inactivations are held by the safety brake (R5.5), and since which run."""
 
     def __init__(self, account: StorageAccount) -> None:

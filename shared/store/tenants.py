@@ -13,14 +13,14 @@ from shared.store.batch import upsert_batched
 from shared.store.entities import check_key, get_model, query_models, to_entity
 from shared.store.names import Table
 
-__all__ = ["MappingRepo", "TenantRepo"]
+__all__ = ["TableMappingStore", "TableTenantStore"]
 
 _TENANT_PK = "tenant"
 _MAPPING_PK = "mapping"
 _CLAIM_PK = "client-claim"  # one row per mapped client: makes "one tenant per client" atomic (R1.7)
 
 
-class TenantRepo:
+class TableTenantStore:
     def __init__(self, account: StorageAccount) -> None:
         self._table = account.table(Table.TENANTS)
 
@@ -35,7 +35,7 @@ class TenantRepo:
         await upsert_batched(self._table, (to_entity(_TENANT_PK, t.tenant_id, t) for t in tenants))
 
 
-class MappingRepo:
+class TableMappingStore:
     def __init__(self, account: StorageAccount) -> None:
         self._table = account.table(Table.MAPPINGS)
 

@@ -50,5 +50,5 @@ async def call(
 
 async def queued_messages(app: App) -> list[dict[str, Any]]:
     """What waits on the sync queue (peeked: left in place)."""
-    messages = await app.account.queue(SYNC_QUEUE).peek_messages(max_messages=32)
+    messages = await app.storage.queue(SYNC_QUEUE).peek_messages(max_messages=32)
     return [json.loads(m.content) for m in messages]

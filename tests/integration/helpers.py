@@ -31,7 +31,7 @@ def driver(env: SimulatedEnvironment) -> QueueDriver:
     from functions.sync_worker import tenant_poison, tenant_worker
 
     return QueueDriver(
-        env.app.account, tenant_worker.build().get_user_function(), tenant_poison.build().get_user_function()
+        env.account, tenant_worker.build().get_user_function(), tenant_poison.build().get_user_function()
     )
 
 

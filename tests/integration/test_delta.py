@@ -82,7 +82,7 @@ def graph_paths(env: BenchEnvironment, tenant_id: str) -> list[str]:
 
 async def test_a_timer_run_reads_the_changes_from_the_stored_delta_link(counted: BenchEnvironment) -> None:
     await initial_sync(counted)
-    cursor = await counted.app.delta.get(GREENLEAF)
+    cursor = await counted.app.cursors.get(GREENLEAF)
     assert cursor is not None and cursor.delta_link
     counted.simulator.apply(
         {"op": "update", "tenantId": GREENLEAF, "userId": PRIYA, "set": {"jobTitle": "Lead Hygienist"}}

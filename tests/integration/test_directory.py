@@ -15,7 +15,7 @@ from shared.psa.port import PsaConnector
 
 @pytest.fixture
 async def directory(app: App) -> TableDirectory:
-    d = TableDirectory(app.account, unique_emails=True)
+    d = TableDirectory(app.storage, unique_emails=True)
     await d.put_clients([PsaClient(id="c-1", name="One", website="one.example"), PsaClient(id="c-2", name="Two")])
     await d.put_contacts([PsaContact(id="k-2", client_id="c-2", first_name="Ann", email="ann@one.example")])
     return d

@@ -15,7 +15,7 @@ import pytest
 from shared.bootstrap import default_graph
 from shared.config import load_settings
 from shared.devtools.simulator import GraphSimulator, Scenario, parse_scenario
-from shared.graph.client import GraphGateway
+from shared.graph.client import GraphUserDirectory
 from shared.graph.limits import Rate, RequestLimiter
 
 pytestmark = [pytest.mark.integration, pytest.mark.no_azurite]
@@ -43,7 +43,7 @@ def sim() -> Iterator[GraphSimulator]:
 
 
 @pytest.fixture
-async def gateway(sim: GraphSimulator) -> AsyncIterator[GraphGateway]:
+async def gateway(sim: GraphSimulator) -> AsyncIterator[GraphUserDirectory]:
     sim.clear_faults()  # also forgets the simulator's count of report requests
     settings = load_settings(
         PARTNER_TENANT_ID=sim.partner_tenant_id,
@@ -65,7 +65,7 @@ def _report_statuses(sim: GraphSimulator, since: float) -> list[int]:
 
 
 async def test_large_tenants_report_pages_stay_under_the_quota_and_never_meet_429(
-    sim: GraphSimulator, gateway: GraphGateway
+    sim: GraphSimulator, gateway: GraphUserDirectory
 ) -> None:
     graph = gateway.tenant(LARGE)
     graph.report_limiter = RequestLimiter(QUOTA)
@@ -77,7 +77,7 @@ async def test_large_tenants_report_pages_stay_under_the_quota_and_never_meet_42
     assert _report_statuses(sim, since) == [200] * 7
 
 
-async def test_without_the_limiter_the_simulator_answers_429(sim: GraphSimulator, gateway: GraphGateway) -> None:
+async def test_without_the_limiter_the_simulator_answers_429(sim: GraphSimulator, gateway: GraphUserDirectory) -> None:
     # The check above means something: unpaced, the sixth page is refused (the SDK then retries it).
     graph = gateway.tenant(LARGE)
     graph.report_limiter = RequestLimiter(Rate(requests=1000, seconds=QUOTA.seconds))

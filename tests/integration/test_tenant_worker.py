@@ -134,7 +134,7 @@ async def test_r7_5_a_tenant_held_by_another_worker_is_retried_later(mapped: Sim
 
 
 async def test_r3_5_a_create_the_psa_refuses_fails_that_user_only(mapped: SimulatedEnvironment) -> None:
-    strict = TableDirectory(mapped.app.account, unique_emails=True)
+    strict = TableDirectory(mapped.app.storage, unique_emails=True)
     await strict.put_contacts(
         [
             PsaContact(

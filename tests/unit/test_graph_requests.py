@@ -11,7 +11,7 @@ import pytest
 from kiota_abstractions.request_information import RequestInformation
 from msgraph.generated.models.user import User
 
-from shared.graph.client import GraphGateway, TenantGraph, new_http_client
+from shared.graph.client import GraphTenantDirectory, GraphUserDirectory, new_http_client
 from shared.models import USER_SELECT
 
 
@@ -22,7 +22,7 @@ def test_every_selected_user_property_exists_on_the_sdk_user_model() -> None:
     assert "signInActivity" in known
 
 
-class Recorder(TenantGraph):
+class Recorder(GraphTenantDirectory):
     """Records the request the adapter would send, and answers an empty page."""
 
     sent: list[RequestInformation]
@@ -35,7 +35,7 @@ class Recorder(TenantGraph):
 
 @pytest.fixture
 def graph() -> Recorder:
-    gateway = GraphGateway(
+    gateway = GraphUserDirectory(
         AsyncMock(), "https://graph.microsoft.com/v1.0", new_http_client("https://graph.microsoft.com/v1.0")
     )
     tenant = gateway.tenant("t1")

@@ -8,7 +8,7 @@ from unittest.mock import AsyncMock
 import pytest
 from kiota_abstractions.request_information import RequestInformation
 
-from shared.graph.client import GraphGateway, TenantGraph, new_http_client
+from shared.graph.client import GraphTenantDirectory, GraphUserDirectory, new_http_client
 from shared.graph.limits import REGISTRATION_REPORT_RATE, Rate, RequestLimiter
 
 BASE = "https://graph.microsoft.com/v1.0"
@@ -36,7 +36,7 @@ def limiter(clock: FakeClock, rate: Rate = REGISTRATION_REPORT_RATE) -> RequestL
 
 def test_the_registration_report_quota_is_five_requests_per_ten_seconds() -> None:
     assert (REGISTRATION_REPORT_RATE.requests, REGISTRATION_REPORT_RATE.seconds) == (5, 10.0)
-    assert TenantGraph("t", AsyncMock()).report_limiter.rate == REGISTRATION_REPORT_RATE
+    assert GraphTenantDirectory("t", AsyncMock()).report_limiter.rate == REGISTRATION_REPORT_RATE
 
 
 async def test_five_requests_go_at_once_and_the_sixth_waits_ten_seconds_after_the_first_answer() -> None:
@@ -88,7 +88,7 @@ def test_a_rate_without_room_is_refused() -> None:
         RequestLimiter(Rate(requests=0, seconds=10))
 
 
-class PagedReport(TenantGraph):
+class PagedReport(GraphTenantDirectory):
     """Answers seven pages of the MFA report (and one page of anything else), noting the clock per send."""
 
     clock: FakeClock
@@ -107,7 +107,7 @@ class PagedReport(TenantGraph):
 
 @pytest.fixture
 def graph() -> PagedReport:
-    gateway = GraphGateway(AsyncMock(), BASE, new_http_client(BASE))
+    gateway = GraphUserDirectory(AsyncMock(), BASE, new_http_client(BASE))
     clock = FakeClock()
     report = PagedReport("t1", gateway.tenant("t1")._sdk, limiter(clock))
     report.clock, report.sent = clock, []

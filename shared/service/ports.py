@@ -1,0 +1,210 @@
+"""The ports: what the use cases need of storage, the queue and Microsoft Graph, each a small Protocol
+named for its role. Adapters are named for the technology (`TableLinkStore`, `GraphUserDirectory`, …)
+and built in one place, `shared.bootstrap.build_app`; the unit tests' in-memory fakes satisfy the same
+Protocols. The PSA's port is `shared.psa.port.PsaConnector`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from shared.graph.client import DeltaResult
+from shared.graph.pages import (
+    DelegatedAdminCustomer,
+    DelegatedAdminRelationship,
+    Organization,
+    RegistrationDetail,
+    SecureScore,
+    SubscribedSku,
+)
+from shared.models import (
+    Ambiguity,
+    AmbiguityStatus,
+    ContactLink,
+    EntraUser,
+    Mapping,
+    RunRecord,
+    SyncSettings,
+    Tenant,
+    TenantOverrides,
+    TenantResult,
+    UserOutcome,
+)
+from shared.models.licenses import SkuUsage
+from shared.store.facts import ScorePoint
+from shared.store.queue import TenantMessage
+from shared.store.sync_state import DeltaCursor, UserSnapshot
+
+__all__ = [
+    "AmbiguityStore",
+    "BrakeStore",
+    "CursorStore",
+    "LeaseStore",
+    "LicenseUsageStore",
+    "LinkStore",
+    "MappingStore",
+    "RunStore",
+    "ScopeLocks",
+    "SecureScoreStore",
+    "SyncSettingsStore",
+    "TenantDirectory",
+    "TenantStore",
+    "UserDirectory",
+    "WorkQueue",
+]
+
+
+class TenantStore(Protocol):
+    async def get(self, tenant_id: str) -> Tenant | None: ...
+    async def list(self) -> list[Tenant]: ...
+    async def save_many(self, tenants: Iterable[Tenant]) -> None: ...
+
+
+class MappingStore(Protocol):
+    async def get(self, tenant_id: str) -> Mapping | None: ...
+    async def list(self) -> list[Mapping]: ...
+    async def save(self, mapping: Mapping) -> None: ...
+    async def save_many(self, mappings: Iterable[Mapping]) -> None: ...
+
+    async def claim_client(self, client_id: str, tenant_id: str) -> str | None:
+        """Claim `client_id` for `tenant_id` atomically (R1.7); the holding tenant when another has it."""
+        ...
+
+    async def release_client(self, client_id: str, tenant_id: str) -> None: ...
+
+
+class LinkStore(Protocol):
+    async def for_tenant(self, tenant_id: str) -> list[ContactLink]: ...
+    async def get(self, tenant_id: str, user_id: str) -> ContactLink | None: ...
+
+    async def save_many(self, links: Iterable[ContactLink]) -> int:
+        """Upsert links (one tenant's); returns the storage transactions made."""
+        ...
+
+    async def save(self, link: ContactLink) -> None: ...
+
+
+class AmbiguityStore(Protocol):
+    async def for_tenant(self, tenant_id: str) -> list[Ambiguity]: ...
+    async def get(self, tenant_id: str, user_id: str) -> Ambiguity | None: ...
+    async def list(self, status: AmbiguityStatus | None = None) -> list[Ambiguity]: ...
+    async def save_many(self, items: Iterable[Ambiguity]) -> int: ...
+
+
+class SyncSettingsStore(Protocol):
+    async def global_settings(self) -> SyncSettings: ...
+    async def save_global(self, settings: SyncSettings) -> None: ...
+    async def overrides(self, tenant_id: str) -> TenantOverrides: ...
+    async def save_overrides(self, tenant_id: str, overrides: TenantOverrides) -> None: ...
+
+    async def update_global(self, change: Callable[[SyncSettings], SyncSettings]) -> SyncSettings:
+        """Read, change and write the global settings as one step (concurrent edits are all kept)."""
+        ...
+
+    async def update_overrides(
+        self, tenant_id: str, change: Callable[[TenantOverrides], TenantOverrides]
+    ) -> TenantOverrides: ...
+
+    async def effective(self, tenant_id: str) -> SyncSettings:
+        """The global settings with the tenant's overrides merged over them."""
+        ...
+
+
+class RunStore(Protocol):
+    async def create(self, run: RunRecord, tenants: list[TenantResult]) -> None: ...
+    async def get(self, run_id: str) -> RunRecord | None: ...
+    async def require(self, run_id: str) -> RunRecord: ...
+    async def page(self, limit: int, after: str | None = None) -> list[RunRecord]: ...
+    async def tenant_results(self, run_id: str) -> list[TenantResult]: ...
+    async def tenant_result(self, run_id: str, tenant_id: str) -> TenantResult | None: ...
+    async def save_tenant_result(self, run_id: str, result: TenantResult) -> None: ...
+    async def save_user_outcomes(self, run_id: str, tenant_id: str, users: list[UserOutcome]) -> None: ...
+    async def user_outcomes(self, run_id: str, tenant_id: str | None = None) -> dict[str, list[UserOutcome]]: ...
+
+    async def update(self, run_id: str, change: Callable[[RunRecord], RunRecord | None]) -> RunRecord:
+        """Read-modify-write the run record; `change` returning None leaves it as it is."""
+        ...
+
+
+class ScopeLocks(Protocol):
+    """One live run per scope (R7.5): the run that holds a scope, taken with optimistic concurrency."""
+
+    async def holder(self, scope: str) -> tuple[str, str] | None:
+        """(run id, etag) of the run holding `scope`, or None."""
+        ...
+
+    async def take(self, scope: str, run_id: str, etag: str | None) -> bool: ...
+
+
+class LeaseStore(Protocol):
+    """One worker per tenant at a time (R7.5): an expiring lease, taken and released by its owner."""
+
+    async def acquire(self, tenant_id: str, owner: str, now: datetime, ttl: timedelta) -> bool: ...
+    async def release(self, tenant_id: str, owner: str) -> None: ...
+
+
+class CursorStore(Protocol):
+    """Per tenant: where its last pass left off, and the snapshot of its users for delta passes."""
+
+    async def get(self, tenant_id: str) -> DeltaCursor | None: ...
+
+    async def snapshot_hashes(self, tenant_id: str) -> dict[int, str]:
+        """What each stored snapshot bucket holds (its hash), without reading the buckets."""
+        ...
+
+    async def load_snapshot(self, tenant_id: str, buckets: int) -> UserSnapshot: ...
+
+    async def save(self, tenant_id: str, cursor: DeltaCursor, snapshot: UserSnapshot | None = None) -> int:
+        """Write the snapshot's changed buckets, then the cursor last; returns the transactions made."""
+        ...
+
+
+class BrakeStore(Protocol):
+    """Whether a tenant's inactivations are held by the safety brake (R5.5), and since which run."""
+
+    async def held_by(self, tenant_id: str) -> str | None: ...
+    async def set(self, tenant_id: str, run_id: str, held: bool) -> None: ...
+
+
+class WorkQueue(Protocol):
+    async def send(self, messages: Iterable[TenantMessage], *, delay_seconds: int = 0) -> int: ...
+
+
+class SecureScoreStore(Protocol):
+    async def record(self, client_id: str, point: ScorePoint) -> None: ...
+    async def history(self, client_id: str) -> list[ScorePoint]: ...
+
+
+class LicenseUsageStore(Protocol):
+    async def replace(self, tenant_id: str, rows: Sequence[SkuUsage]) -> None: ...
+    async def list(self, tenant_id: str | None = None) -> list[SkuUsage]: ...
+
+
+class TenantDirectory(Protocol):
+    """One customer tenant's directory as Microsoft Graph shows it (read-only)."""
+
+    async def delegated_admin_relationships(self) -> list[DelegatedAdminRelationship]: ...
+    async def delegated_admin_customers(self) -> list[DelegatedAdminCustomer]: ...
+    async def organization(self) -> Organization: ...
+    async def users(self, *, sign_in_activity: bool = False) -> list[EntraUser]: ...
+
+    async def user(self, user_id: str) -> EntraUser:
+        """One user as Graph has it now."""
+        ...
+
+    async def users_delta(self, delta_link: str | None) -> DeltaResult:
+        """Changes since `delta_link` (None: every user and a new link). DeltaExpired on 410."""
+        ...
+
+    async def subscribed_skus(self) -> list[SubscribedSku]: ...
+    async def registration_details(self) -> list[RegistrationDetail]: ...
+    async def latest_secure_score(self) -> SecureScore | None: ...
+    async def group_member_ids(self, group_id: str) -> set[str]: ...
+
+
+class UserDirectory(Protocol):
+    """Every customer tenant's directory, reached through one credential and one HTTP client."""
+
+    def tenant(self, tenant_id: str) -> TenantDirectory: ...
+    async def aclose(self) -> None: ...
