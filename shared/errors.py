@@ -10,6 +10,8 @@
     │   ├── GraphForbidden       403: a role or licence (Entra ID P1) is missing
     │   └── DeltaExpired         410 / syncStateNotFound: start a full pass
     ├── PsaError                 the PSA refused or failed a call
+    │   ├── PsaRefused           the PSA refused this item (validation, duplicate email): that user fails (R3.5)
+    │   └── PsaUnavailable       throttled past the retries, 5xx, timeout, reset: the host retries the tenant (R8.7)
     └── StorageError             Table or Queue Storage failed
 
 Adapters translate library errors into these at the boundary (`raise ... from exc`);
@@ -26,6 +28,8 @@ __all__ = [
     "GraphForbidden",
     "NotFound",
     "PsaError",
+    "PsaRefused",
+    "PsaUnavailable",
     "StorageError",
     "SyncError",
     "TenantNotConsented",
@@ -78,6 +82,14 @@ class PsaError(SyncError):
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class PsaRefused(PsaError):
+    """The PSA refused this one item; the rest of the tenant goes on."""
+
+
+class PsaUnavailable(PsaError):
+    """The PSA could not be reached or kept asking to slow down; never a failed user."""
 
 
 class StorageError(SyncError):

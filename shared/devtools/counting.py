@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from shared.errors import PsaError
 from shared.models import ClientMicrosoftFacts, ContactFields, MicrosoftFacts, PsaClient, PsaContact
 from shared.psa import bulk
-from shared.psa.port import BulkContacts, ContactChange, NewContact, PsaConnector
+from shared.psa.port import BulkContacts, Capabilities, ContactChange, NewContact, PsaConnector
 
 __all__ = ["CountingConnector"]
 
@@ -23,6 +23,10 @@ class CountingConnector:
         self.reads = 0
         self.fact_writes = 0
         self.calls = 0
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.inner.capabilities
 
     def reset(self) -> None:
         self.writes = self.reads = self.fact_writes = self.calls = 0

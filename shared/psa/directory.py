@@ -21,7 +21,7 @@ from shared.models import (
     PsaClient,
     PsaContact,
 )
-from shared.psa.port import ContactChange, NewContact
+from shared.psa.port import Capabilities, ContactChange, NewContact
 from shared.store.account import StorageAccount
 from shared.store.batch import BatchFailed, submit_batch, upsert_batched
 from shared.store.entities import BATCH_LIMIT, check_key, from_entity, query_models, read_modify_write, to_entity
@@ -31,6 +31,9 @@ __all__ = ["TableDirectory"]
 
 _CLIENTS = "client"
 _KEYS_PER_QUERY = 14  # Table Storage allows 15 comparisons in a filter: the partition and 14 row keys
+
+
+_CAPABILITIES = Capabilities(bulk=True)  # holds every field, flag and fact natively
 
 
 class TableDirectory:
@@ -43,6 +46,10 @@ class TableDirectory:
         self._clients = account.table(Table.DIRECTORY_CLIENTS)
         self._contacts = account.table(Table.DIRECTORY_CONTACTS)
         self._unique_emails = unique_emails
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return _CAPABILITIES
 
     # clients
     async def list_clients(self) -> list[PsaClient]:
