@@ -14,6 +14,7 @@ from shared.models.entra import (
 from shared.models.mapping import Candidate, Mapping, MappingStatus, MatchReason
 from shared.models.psa import (
     CONTACT_FIELDS,
+    Capabilities,
     ClientMicrosoftFacts,
     ContactFields,
     MicrosoftFacts,
@@ -48,6 +49,7 @@ __all__ = [
     "AmbiguityStatus",
     "AssignedLicense",
     "Candidate",
+    "Capabilities",
     "ClientMicrosoftFacts",
     "ConnectionHealth",
     "ContactFields",

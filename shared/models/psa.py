@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import Field
@@ -10,6 +11,7 @@ from shared.models.base import WireModel
 
 __all__ = [
     "CONTACT_FIELDS",
+    "Capabilities",
     "ClientMicrosoftFacts",
     "ContactFields",
     "MicrosoftFacts",
@@ -83,6 +85,21 @@ class PsaContact(ContactFields):
         """Every address of the contact, primary first, lower-cased, without blanks."""
         seen = [self.email, *self.additional_emails]
         return [a.strip().lower() for a in seen if a and a.strip()]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a PSA can hold (R8.1). The planner never writes a field the PSA cannot hold, never counts
+    it as an update, and reads it back as blank; the report shows such a field as null."""
+
+    fields: frozenset[str] = frozenset(CONTACT_FIELDS)  # ContactFields names the PSA keeps
+    additional_emails: bool = True  # extra addresses that take part in matching (R8.2)
+    inactive_flag: bool = True  # False: inactivation is a documented marker (R8.3)
+    contact_facts: bool = True  # somewhere to keep a contact's Microsoft facts (R8.4)
+    client_facts: bool = True  # somewhere to keep a client's licence counts and Secure Score
+    client_website: bool = True  # clients carry a website (R1.3); else suggestions use email domains
+    entra_id_field: bool = True  # a contact carries the Entra object id (R8.5)
+    bulk: bool = False  # offers BulkContacts: many contacts of one client in a few calls
 
 
 PsaClient.model_rebuild()

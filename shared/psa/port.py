@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from shared.errors import PsaError
-from shared.models import CONTACT_FIELDS, ClientMicrosoftFacts, ContactFields, MicrosoftFacts, PsaClient, PsaContact
+from shared.models import Capabilities, ClientMicrosoftFacts, ContactFields, MicrosoftFacts, PsaClient, PsaContact
 
 __all__ = [
     "BulkContacts",
@@ -46,21 +46,6 @@ class ContactDirectory(Protocol):
     async def set_contact_active(self, client_id: str, contact_id: str, active: bool, reason: str | None) -> None: ...
 
     async def write_contact_facts(self, client_id: str, contact_id: str, facts: MicrosoftFacts) -> None: ...
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What a PSA can hold (R8.1). The planner never writes a field the PSA cannot hold, never counts
-    it as an update, and reads it back as blank; the report shows such a field as null."""
-
-    fields: frozenset[str] = frozenset(CONTACT_FIELDS)  # ContactFields names the PSA keeps
-    additional_emails: bool = True  # extra addresses that take part in matching (R8.2)
-    inactive_flag: bool = True  # False: inactivation is a documented marker (R8.3)
-    contact_facts: bool = True  # somewhere to keep a contact's Microsoft facts (R8.4)
-    client_facts: bool = True  # somewhere to keep a client's licence counts and Secure Score
-    client_website: bool = True  # clients carry a website (R1.3); else suggestions use email domains
-    entra_id_field: bool = True  # a contact carries the Entra object id (R8.5)
-    bulk: bool = False  # offers BulkContacts: many contacts of one client in a few calls
 
 
 class PsaConnector(ClientDirectory, ContactDirectory, Protocol):
