@@ -13,6 +13,7 @@
     │   ├── PsaRefused           the PSA refused this item (validation, duplicate email): that user fails (R3.5)
     │   └── PsaUnavailable       throttled past the retries, 5xx, timeout, reset: the host retries the tenant (R8.7)
     └── StorageError             Table or Queue Storage failed
+        └── StorageUnavailable   unreachable, credentials refused, 5xx after the retries: the message names the setting
 
 Adapters translate library errors into these at the boundary (`raise ... from exc`);
 the HTTP layer maps them to status codes in one place.
@@ -31,6 +32,7 @@ __all__ = [
     "PsaRefused",
     "PsaUnavailable",
     "StorageError",
+    "StorageUnavailable",
     "SyncError",
     "TenantNotConsented",
     "ValidationFailed",
@@ -94,3 +96,12 @@ class PsaUnavailable(PsaError):
 
 class StorageError(SyncError):
     pass
+
+
+class StorageUnavailable(StorageError):
+    """The storage account failed a call after the retries; the message names the app setting in use."""
+
+    def __init__(self, message: str, *, endpoint: str, setting: str) -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.setting = setting

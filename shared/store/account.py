@@ -7,11 +7,13 @@ import logging
 from typing import Any, Protocol
 
 from azure.core.exceptions import ResourceExistsError
+from azure.core.pipeline import AsyncPipeline
 from azure.data.tables.aio import TableClient, TableServiceClient
 from azure.storage.queue.aio import QueueClient, QueueServiceClient
 
 from shared.config import Settings
 from shared.errors import ConfigError
+from shared.store.failures import QUEUE_OPTIONS, TABLE_OPTIONS, StorageFailurePolicy
 from shared.store.names import POISON_QUEUE, SYNC_QUEUE, TABLES
 
 __all__ = ["StorageAccount", "StorageHooks"]
@@ -38,22 +40,27 @@ class StorageAccount:
     def from_settings(
         cls, settings: Settings, *, prefix: str | None = None, hooks: StorageHooks | None = None
     ) -> StorageAccount:
-        """`hooks`: azure-core raw request hooks for the table and queue clients (the bench counts with them)."""
+        """`hooks`: azure-core raw request hooks for the table and queue clients (the bench counts with them).
+
+        Every client fails a call the retries could not save with StorageUnavailable naming the setting
+        in use (`shared.store.failures`), in seconds when the account is unreachable."""
         prefix = settings.storage_name_prefix if prefix is None else prefix
         table_kw: dict[str, Any] = {"raw_request_hook": hooks.table} if hooks else {}
         queue_kw: dict[str, Any] = {"raw_request_hook": hooks.queue} if hooks else {}
         if settings.storage_connection:
-            conn = settings.storage_connection
+            conn, setting = settings.storage_connection, "AzureWebJobsStorage"
             return cls(
-                TableServiceClient.from_connection_string(conn, **table_kw),
-                QueueServiceClient.from_connection_string(conn, **queue_kw),
+                _Tables.from_connection_string(conn, failures=StorageFailurePolicy("table", setting), **table_kw),
+                _Queues.from_connection_string(conn, failures=StorageFailurePolicy("queue", setting), **queue_kw),
                 prefix,
             )
         if settings.table_service_uri and settings.queue_service_uri:
             credential = _identity(settings.storage_client_id)
+            tables = StorageFailurePolicy("table", "AzureWebJobsStorage__tableServiceUri")
+            queues = StorageFailurePolicy("queue", "AzureWebJobsStorage__queueServiceUri")
             return cls(
-                TableServiceClient(settings.table_service_uri, credential=credential, **table_kw),
-                QueueServiceClient(settings.queue_service_uri, credential=credential, **queue_kw),
+                _Tables(settings.table_service_uri, credential=credential, failures=tables, **table_kw),
+                _Queues(settings.queue_service_uri, credential=credential, failures=queues, **queue_kw),
                 prefix,
             )
         raise ConfigError(
@@ -102,6 +109,37 @@ class StorageAccount:
             await queue.close()
         await self._tables.close()
         await self._queues.close()
+
+
+class _Tables(TableServiceClient):
+    """A table service client whose pipeline, and its table clients', starts with `failures`.
+
+    The Tables SDK builds its policy list itself and ignores `per_call_policies`; its table clients
+    share the list this builds."""
+
+    def __init__(self, endpoint: str, *, failures: StorageFailurePolicy, **kwargs: Any) -> None:
+        self._failures = failures
+        super().__init__(endpoint, **(TABLE_OPTIONS | kwargs))
+
+    def _configure_policies(self, **kwargs: Any) -> list[Any]:
+        return [self._failures, *super()._configure_policies(**kwargs)]
+
+
+class _Queues(QueueServiceClient):
+    """A queue service client whose pipeline, and its queue clients', starts with `failures`.
+
+    The Queue SDK also ignores `per_call_policies`; its queue clients reuse this pipeline's policies."""
+
+    def __init__(self, account_url: str, credential: Any = None, *, failures: StorageFailurePolicy, **kwargs: Any):
+        self._failures = failures
+        super().__init__(account_url, credential, **(QUEUE_OPTIONS | kwargs))
+
+    # The SDK's own async mixin overrides the sync mixin's Pipeline return the same way.
+    def _create_pipeline(  # type: ignore[override]
+        self, credential: Any = None, **kwargs: Any
+    ) -> tuple[Any, AsyncPipeline[Any, Any]]:
+        config, pipeline = super()._create_pipeline(credential, **kwargs)
+        return config, AsyncPipeline(pipeline._transport, policies=[self._failures, *pipeline._impl_policies])
 
 
 def _identity(client_id: str | None) -> Any:

@@ -19,11 +19,12 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
+from azure.core.exceptions import AzureError
 from azure.core.rest import HttpRequest
 from azure.data.tables.aio import TableClient
 
 from shared.errors import StorageError
-from shared.store.entities import BATCH_LIMIT
+from shared.store.entities import BATCH_LIMIT, check_value
 
 __all__ = ["BatchFailed", "Operation", "submit_batch", "upsert_batched"]
 
@@ -91,7 +92,12 @@ async def submit_batch(table: TableClient, operations: Sequence[Operation]) -> N
     # The generated client's send_request runs the table client's pipeline, as the SDK's own batch does.
     # stream=True keeps the pipeline from decoding the multipart answer, which is read here instead.
     response = await table._client.send_request(request, stream=True)
-    body = await response.read()
+    try:
+        body = await response.read()
+    except AzureError as exc:  # read after the pipeline (stream=True): its failure policy never sees this
+        raise StorageError(
+            f"transaction on {table.table_name}: the answer was cut off ({exc}); it may have been written or not"
+        ) from exc
     if response.status_code != 202:
         raise _failure(body, response.status_code, table.table_name)
     for match in _STATUS.finditer(body):
@@ -132,6 +138,7 @@ def _serialize(entity: dict[str, Any]) -> dict[str, Any]:
         if value is None:
             continue
         if isinstance(value, bool | str):
+            check_value(name, value)
             out[name] = value
         elif isinstance(value, int):
             if value in _INT32:
@@ -141,6 +148,7 @@ def _serialize(entity: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(value, float):
             out[name], out[f"{name}@odata.type"] = value, "Edm.Double"
         elif isinstance(value, bytes):
+            check_value(name, value)
             out[name], out[f"{name}@odata.type"] = base64.b64encode(value).decode(), "Edm.Binary"
         elif isinstance(value, datetime):
             out[name], out[f"{name}@odata.type"] = value.isoformat(), "Edm.DateTime"

@@ -1,7 +1,8 @@
-"""Models <-> Table entities: keys validated, the model kept as JSON beside a few query columns."""
+"""Models <-> Table entities: keys and sizes validated, the model kept as JSON beside a few query columns."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, TypeVar
@@ -16,7 +17,10 @@ from shared.errors import StorageError, ValidationFailed
 
 __all__ = [
     "BATCH_LIMIT",
+    "PROPERTY_LIMIT",
     "check_key",
+    "check_value",
+    "fits",
     "from_entity",
     "get_model",
     "query_models",
@@ -27,6 +31,7 @@ __all__ = [
 M = TypeVar("M", bound=BaseModel)
 
 BATCH_LIMIT = 100  # operations in one entity group transaction (one partition)
+PROPERTY_LIMIT = 64 * 1024  # bytes in one property value; strings count as UTF-16
 _BAD_KEY = re.compile(r"[/\\#?\x00-\x1f\x7f-\x9f]")
 
 
@@ -38,7 +43,45 @@ def check_key(value: str, what: str = "key") -> str:
 
 
 def to_entity(pk: str, rk: str, model: BaseModel, **columns: Any) -> dict[str, Any]:
-    return {"PartitionKey": check_key(pk), "RowKey": check_key(rk), "json": model.model_dump_json(), **columns}
+    """The row of `model`: its JSON in the `json` column beside `columns`. A value Table Storage would
+    refuse for its size raises ValidationFailed naming the model's field that makes it too large,
+    before anything is written."""
+    text = model.model_dump_json()
+    if not fits(text):
+        field = _largest_field(model)
+        raise ValidationFailed(f"{field} is too large to store: {_too_large(text)}", field=field)
+    for name, value in columns.items():
+        check_value(name, value)
+    return {"PartitionKey": check_key(pk), "RowKey": check_key(rk), "json": text, **columns}
+
+
+def fits(value: str | bytes) -> bool:
+    """Whether Table Storage holds `value` in one property: 64 KiB, strings counted as UTF-16."""
+    if isinstance(value, bytes):
+        return len(value) <= PROPERTY_LIMIT
+    # A code point is at most 4 bytes in UTF-16: short strings need no encoding to tell.
+    return len(value) <= PROPERTY_LIMIT // 4 or len(value.encode("utf-16-le")) <= PROPERTY_LIMIT
+
+
+def check_value(name: str, value: Any) -> None:
+    """Refuse a string or binary property over the limit, naming it."""
+    if isinstance(value, str | bytes) and not fits(value):
+        raise ValidationFailed(f"{name} is too large to store: {_too_large(value)}", field=name)
+
+
+def _too_large(value: str | bytes) -> str:
+    size = len(value) if isinstance(value, bytes) else len(value.encode("utf-16-le"))
+    return f"{size:,} bytes where Table Storage holds at most {PROPERTY_LIMIT:,} in one value (about 32,000 characters)"
+
+
+def _largest_field(model: BaseModel) -> str:
+    """The wire path (`filters.departments`) of the part of `model` that takes the most room."""
+    path: list[str] = []
+    node: Any = model.model_dump(mode="json", by_alias=True)
+    while isinstance(node, dict) and node:
+        key, node = max(node.items(), key=lambda item: len(json.dumps(item[1])))
+        path.append(str(key))
+    return ".".join(path) or type(model).__name__
 
 
 def from_entity(entity: Mapping[str, Any], model: type[M]) -> M:
