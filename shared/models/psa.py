@@ -93,6 +93,9 @@ class Capabilities:
     it as an update, and reads it back as blank; the report shows such a field as null."""
 
     fields: frozenset[str] = frozenset(CONTACT_FIELDS)  # ContactFields names the PSA keeps
+    single_name: bool = False  # first and last name are one field: compared and written as one
+    contact_fact_fields: frozenset[str] = frozenset(MicrosoftFacts.model_fields)  # facts it keeps
+    client_fact_fields: frozenset[str] = frozenset(ClientMicrosoftFacts.model_fields) - {"updated_at"}
     additional_emails: bool = True  # extra addresses that take part in matching (R8.2)
     inactive_flag: bool = True  # False: inactivation is a documented marker (R8.3)
     contact_facts: bool = True  # somewhere to keep a contact's Microsoft facts (R8.4)

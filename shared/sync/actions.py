@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from shared.models.contacts import ContactLink, InactiveReason
 from shared.models.entra import EntraUser
-from shared.models.psa import MicrosoftFacts, PsaContact
+from shared.models.psa import Capabilities, MicrosoftFacts, PsaContact
 from shared.models.runs import Outcome
 from shared.models.sync_settings import FieldControls
 from shared.sync.facts import FactsInputs, facts_changed, microsoft_facts
-from shared.sync.fields import contact_fields, field_changes, synced_hash
+from shared.sync.fields import HOLDS_EVERYTHING, contact_fields, field_changes, synced_hash
 from shared.sync.plan import CreateContact, SetActive, UserPlan
 
 __all__ = ["plan_create", "plan_inactivate", "plan_linked"]
@@ -21,15 +21,24 @@ _WHY_INACTIVE = {
 
 
 def _facts_to_write(
-    user: EntraUser, inputs: FactsInputs | None, current: MicrosoftFacts | None
+    user: EntraUser, inputs: FactsInputs | None, current: MicrosoftFacts | None, capabilities: Capabilities
 ) -> MicrosoftFacts | None:
-    if inputs is None:
+    """The user's facts when they changed in what the PSA keeps (R4.4, R8.1); None otherwise."""
+    if inputs is None or not capabilities.contact_facts:
         return None
     facts = microsoft_facts(user, inputs, current)
-    return facts if facts_changed(facts, current) else None
+    return facts if facts_changed(facts, current, capabilities.contact_fact_fields) else None
 
 
-def plan_create(user: EntraUser, *, tenant_id: str, client_id: str, reason: str, facts: FactsInputs | None) -> UserPlan:
+def plan_create(
+    user: EntraUser,
+    *,
+    tenant_id: str,
+    client_id: str,
+    reason: str,
+    facts: FactsInputs | None,
+    capabilities: Capabilities = HOLDS_EVERYTHING,
+) -> UserPlan:
     """Create a contact with every field Entra has (R3.3 none, R4.1), and link it."""
     fields = contact_fields(user)
     return UserPlan(
@@ -45,7 +54,7 @@ def plan_create(user: EntraUser, *, tenant_id: str, client_id: str, reason: str,
             client_id=client_id,
             synced_hash=synced_hash(fields),
         ),
-        facts=_facts_to_write(user, facts, None),
+        facts=_facts_to_write(user, facts, None, capabilities),
     )
 
 
@@ -58,6 +67,7 @@ def plan_linked(
     controls: FieldControls,
     facts: FactsInputs | None,
     match_reason: str = "",
+    capabilities: Capabilities = HOLDS_EVERYTHING,
 ) -> UserPlan:
     """An enabled user in scope and their contact.
 
@@ -65,9 +75,10 @@ def plan_linked(
     Otherwise the existing link (R3.1): `reactivated` if the sync had inactivated the contact (R5.3; a
     contact a person inactivated stays inactive), else `updated` if a field really changes (R4.2, R4.3),
     else `unchanged`. The link row comes back with the lifecycle flags cleared, written only if it differs.
+    Only what the PSA can hold is compared and written (`capabilities`, R8.1).
     """
     fields = contact_fields(user)
-    changes = field_changes(fields, contact, controls)
+    changes = field_changes(fields, contact, controls, capabilities)
     reactivate = link is not None and link.inactivated_by_sync and not contact.active
     new_link = ContactLink(
         tenant_id=tenant_id,
@@ -98,7 +109,7 @@ def plan_linked(
         changes=changes,
         set_active=SetActive(active=True) if reactivate else None,
         link=new_link if new_link != link else None,
-        facts=_facts_to_write(user, facts, contact.microsoft),
+        facts=_facts_to_write(user, facts, contact.microsoft, capabilities),
     )
 
 
@@ -109,6 +120,7 @@ def plan_inactivate(
     *,
     user: EntraUser | None,
     facts: FactsInputs | None,
+    capabilities: Capabilities = HOLDS_EVERYTHING,
 ) -> UserPlan:
     """A linked user disabled (R5.1) or deleted (R5.2, `user` None when gone from a full list).
 
@@ -136,5 +148,5 @@ def plan_inactivate(
         contact_id=contact.id,
         set_active=set_active,
         link=new_link if new_link != link else None,
-        facts=None if user is None else _facts_to_write(user, facts, contact.microsoft),
+        facts=None if user is None else _facts_to_write(user, facts, contact.microsoft, capabilities),
     )

@@ -5,6 +5,8 @@ Pure. Facts are written only when they change and never count as an update.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from pydantic import Field
 
 from shared.models.base import WireModel
@@ -85,7 +87,12 @@ def microsoft_facts(user: EntraUser, inputs: FactsInputs, current: MicrosoftFact
     return facts
 
 
-def facts_changed(new: MicrosoftFacts, current: MicrosoftFacts | None) -> bool:
+def facts_changed(
+    new: MicrosoftFacts, current: MicrosoftFacts | None, held: Collection[str] = tuple(MicrosoftFacts.model_fields)
+) -> bool:
     """True if `new` must be written: it differs from the contact's block (a missing block counts as
-    empty, so an empty result is not written to a contact that has none)."""
-    return new != (current if current is not None else MicrosoftFacts())
+    empty, so an empty result is not written to a contact that has none) in a fact the PSA keeps
+    (`held`, `Capabilities.contact_fact_fields`: the others read back blank, R8.1)."""
+    fields = set(held)
+    before = current if current is not None else MicrosoftFacts()
+    return new.model_dump(include=fields) != before.model_dump(include=fields)

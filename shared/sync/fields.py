@@ -9,11 +9,20 @@ import hashlib
 import json
 
 from shared.models.entra import EntraUser
-from shared.models.psa import CONTACT_FIELDS, ContactFields
+from shared.models.psa import CONTACT_FIELDS, Capabilities, ContactFields
 from shared.models.sync_settings import FieldControls
 from shared.sync.identity import email_identity
 
-__all__ = ["CONTROLLED_FIELDS", "contact_fields", "field_changes", "split_display_name", "synced_hash"]
+__all__ = [
+    "CONTROLLED_FIELDS",
+    "HOLDS_EVERYTHING",
+    "contact_fields",
+    "field_changes",
+    "split_display_name",
+    "synced_hash",
+]
+
+HOLDS_EVERYTHING = Capabilities()  # a PSA that keeps every field and fact (the built-in directory)
 
 # Field control (FieldControls attribute) -> the contact fields it governs (R4.2).
 CONTROLLED_FIELDS: dict[str, tuple[str, ...]] = {
@@ -74,16 +83,34 @@ def _same(field: str, wanted: str, current: str) -> bool:
     return wanted.strip() == current.strip()
 
 
-def field_changes(wanted: ContactFields, current: ContactFields, controls: FieldControls) -> dict[str, str]:
+def _full_name(fields: ContactFields) -> str:
+    return " ".join(f"{fields.first_name} {fields.last_name}".split())
+
+
+def field_changes(
+    wanted: ContactFields,
+    current: ContactFields,
+    controls: FieldControls,
+    capabilities: Capabilities = HOLDS_EVERYTHING,
+) -> dict[str, str]:
     """The fields to overwrite on a linked contact (R4.2), in `CONTACT_FIELDS` order.
 
-    A field changes only if its control is on, the Entra value is not blank (blank never overwrites) and
-    it differs from the contact's: e-mails case-insensitively, other values after stripping whitespace.
+    A field changes only if its control is on, the PSA can hold it (R8.1), the Entra value is not blank
+    (blank never overwrites) and it differs from the contact's: e-mails case-insensitively, other values
+    after stripping whitespace. Where the PSA keeps the name as one field (`single_name`), the whole
+    names are compared, and a difference changes both halves (the PSA splits its one field its own way).
     """
     allowed = {f for control, names in CONTROLLED_FIELDS.items() if getattr(controls, control) for f in names}
+    allowed &= capabilities.fields
+    single = capabilities.single_name and {"first_name", "last_name"} & allowed
     changes: dict[str, str] = {}
     for field in CONTACT_FIELDS:
         value: str = getattr(wanted, field)
+        if single and field in ("first_name", "last_name"):
+            name = _full_name(wanted)
+            if name and name != _full_name(current):
+                changes[field] = value
+            continue
         if field in allowed and value.strip() and not _same(field, value, getattr(current, field)):
             changes[field] = value
     return changes

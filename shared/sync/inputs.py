@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from shared.models.contacts import Ambiguity, ContactLink
 from shared.models.entra import EntraUser
-from shared.models.psa import PsaContact
+from shared.models.psa import Capabilities, PsaContact
 from shared.models.sync_settings import SyncSettings
 from shared.sync.facts import FactsInputs
 
@@ -25,7 +25,8 @@ class TenantInputs:
     `links` and `ambiguities` are the tenant's. `group_members` maps a group id to its transitive user
     ids (R2.4); `non_person_ids` are users known to be shared, room or equipment mailboxes (R2.3).
     `facts` None writes no Microsoft 365 facts. `brake_released`: an operator approved the held
-    inactivations (R5.5).
+    inactivations (R5.5). `capabilities`: what the PSA can hold (R8.1); the plan writes nothing else,
+    counts nothing else as an update, and matches on additional emails only where the PSA keeps them.
     """
 
     tenant_id: str
@@ -40,3 +41,4 @@ class TenantInputs:
     non_person_ids: Collection[str] = frozenset()
     facts: FactsInputs | None = None
     brake_released: bool = False
+    capabilities: Capabilities = field(default_factory=Capabilities)

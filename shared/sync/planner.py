@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.models.contacts import Ambiguity, AmbiguityStatus, ContactLink, InactiveReason
 from shared.models.entra import EntraUser
-from shared.models.psa import PsaContact
+from shared.models.psa import Capabilities, PsaContact
 from shared.models.runs import Outcome
 from shared.sync.actions import plan_create, plan_inactivate, plan_linked
 from shared.sync.candidates import Decision, Match, match_users
@@ -27,6 +27,14 @@ def plan_tenant(inputs: TenantInputs) -> TenantPlan:
     return _Planner(inputs).plan()
 
 
+def _held(contact: PsaContact, capabilities: Capabilities) -> PsaContact:
+    """The contact as the PSA can hold it: additional emails take part in matching only where the PSA
+    keeps them (R8.1, R8.2)."""
+    if capabilities.additional_emails or not contact.additional_emails:
+        return contact
+    return contact.model_copy(update={"additional_emails": []})
+
+
 def _ignored(user: EntraUser, reason: str) -> UserPlan:
     return UserPlan(user_id=user.id, display_name=user.display_name, outcome=Outcome.IGNORED, reason=reason)
 
@@ -36,7 +44,8 @@ class _Planner:
         self.inputs = inputs
         self.settings = inputs.settings
         self.users = {u.id: u for u in inputs.users}
-        self.contacts = {c.id: c for c in inputs.contacts if c.client_id == inputs.client_id}
+        self.capabilities = inputs.capabilities
+        self.contacts = {c.id: _held(c, self.capabilities) for c in inputs.contacts if c.client_id == inputs.client_id}
         # A link whose contact is no longer among the client's contacts is stale: the user matches again.
         self.links = {
             link.user_id: link
@@ -126,11 +135,12 @@ class _Planner:
             controls=self.settings.field_controls,
             facts=self.inputs.facts,
             match_reason=why,
+            capabilities=self.capabilities,
         )
 
     def _inactivate(self, link: ContactLink, why: InactiveReason, user: EntraUser | None) -> UserPlan:
         contact = self.contacts[link.contact_id]
-        return plan_inactivate(contact, link, why, user=user, facts=self.inputs.facts)
+        return plan_inactivate(contact, link, why, user=user, facts=self.inputs.facts, capabilities=self.capabilities)
 
     def _match(self, users: list[EntraUser]) -> list[Ambiguity]:
         """Plans for users without a link (R3.2-R3.4); returns the ambiguity rows to write (R6.1)."""
@@ -148,6 +158,7 @@ class _Planner:
                     client_id=self.inputs.client_id,
                     reason=match.reason,
                     facts=self.inputs.facts,
+                    capabilities=self.capabilities,
                 )
             else:
                 plan, row = self._queue(user, match)

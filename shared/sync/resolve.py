@@ -6,10 +6,11 @@ from collections.abc import Iterable
 
 from shared.models.contacts import Ambiguity, AmbiguityStatus, ContactLink
 from shared.models.entra import EntraUser
-from shared.models.psa import PsaContact
+from shared.models.psa import Capabilities, PsaContact
 from shared.models.sync_settings import FieldControls
 from shared.sync.actions import plan_create, plan_linked
 from shared.sync.facts import FactsInputs
+from shared.sync.fields import HOLDS_EVERYTHING
 from shared.sync.plan import UserPlan
 
 __all__ = ["ResolveRefused", "resolve_to_existing", "resolve_to_new", "resolved"]
@@ -28,6 +29,7 @@ def resolve_to_existing(
     controls: FieldControls,
     links: Iterable[ContactLink] = (),
     facts: FactsInputs | None = None,
+    capabilities: Capabilities = HOLDS_EVERYTHING,
 ) -> UserPlan:
     """Link `user` to the chosen contact and apply R4.2 at once, as a link would (outcome `linked`).
 
@@ -46,10 +48,18 @@ def resolve_to_existing(
         controls=controls,
         facts=facts,
         match_reason="resolved by a person to an existing contact",
+        capabilities=capabilities,
     )
 
 
-def resolve_to_new(user: EntraUser, *, tenant_id: str, client_id: str, facts: FactsInputs | None = None) -> UserPlan:
+def resolve_to_new(
+    user: EntraUser,
+    *,
+    tenant_id: str,
+    client_id: str,
+    facts: FactsInputs | None = None,
+    capabilities: Capabilities = HOLDS_EVERYTHING,
+) -> UserPlan:
     """Create a contact for `user` (outcome `created`)."""
     return plan_create(
         user,
@@ -57,6 +67,7 @@ def resolve_to_new(user: EntraUser, *, tenant_id: str, client_id: str, facts: Fa
         client_id=client_id,
         reason="resolved by a person to a new contact",
         facts=facts,
+        capabilities=capabilities,
     )
 
 
