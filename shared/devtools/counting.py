@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 
 from shared.errors import PsaError
 from shared.models import ClientMicrosoftFacts, ContactFields, MicrosoftFacts, PsaClient, PsaContact
-from shared.psa import bulk
 from shared.psa.port import BulkContacts, Capabilities, ContactChange, NewContact, PsaConnector
 
 __all__ = ["CountingConnector"]
@@ -14,8 +13,10 @@ __all__ = ["CountingConnector"]
 
 class CountingConnector:
     """Counts create / update / activate operations (`writes`) and reads (`reads`); facts are counted
-    apart. `calls` counts the calls reaching the PSA: a bulk call of the inner connector is one.
-    The bulk calls fall back to one call per contact when the inner connector has none."""
+    apart. `calls` counts the calls reaching the PSA: a bulk call is one.
+
+    It offers bulk calls exactly when the inner connector does (its `capabilities` are passed on), so
+    the sync takes the same path through it as without it; calling them otherwise is a TypeError."""
 
     def __init__(self, inner: PsaConnector) -> None:
         self.inner = inner
@@ -77,16 +78,20 @@ class CountingConnector:
         await self.inner.write_contact_facts(client_id, contact_id, facts)
 
     async def create_contacts(self, client_id: str, new: Sequence[NewContact]) -> list[PsaContact | PsaError]:
-        facts = sum(item.facts is not None for item in new)
+        inner = self._bulk()
+        self.calls += 1
         self.writes += len(new)
-        self.fact_writes += facts
-        self.calls += 1 if isinstance(self.inner, BulkContacts) else len(new) + facts
-        return await bulk.create_contacts(self.inner, client_id, new)
+        self.fact_writes += sum(item.facts is not None for item in new)
+        return await inner.create_contacts(client_id, new)
 
     async def change_contacts(self, client_id: str, changes: Sequence[ContactChange]) -> list[PsaError | None]:
-        writes = sum(bool(c.changes) + (c.active is not None) for c in changes)
-        facts = sum(c.facts is not None for c in changes)
-        self.writes += writes
-        self.fact_writes += facts
-        self.calls += 1 if isinstance(self.inner, BulkContacts) else writes + facts
-        return await bulk.change_contacts(self.inner, client_id, changes)
+        inner = self._bulk()
+        self.calls += 1
+        self.writes += sum(bool(c.changes) + (c.active is not None) for c in changes)
+        self.fact_writes += sum(c.facts is not None for c in changes)
+        return await inner.change_contacts(client_id, changes)
+
+    def _bulk(self) -> BulkContacts:
+        if not self.inner.capabilities.bulk or not isinstance(self.inner, BulkContacts):
+            raise TypeError(f"{type(self.inner).__name__} has no bulk calls (capabilities.bulk is false)")
+        return self.inner

@@ -82,13 +82,16 @@ class ContactChange:
 @runtime_checkable
 class BulkContacts(Protocol):
     """Optional: a PSA that can write many contacts of one client in a few calls. The sync uses it
-    when the connector offers it (`shared.psa.bulk` falls back to the one-by-one calls otherwise)."""
+    when the connector's `capabilities.bulk` says so (`shared.service.apply`), else the one-by-one calls.
+    `PsaUnavailable` is raised, never listed as an item's result."""
 
     async def create_contacts(self, client_id: str, new: Sequence[NewContact]) -> list[PsaContact | PsaError]:
         """One result per item, in order: the contact (created now, or by an earlier try of the same
-        item) or the PSA's refusal of that item."""
+        item; its `microsoft` None when the PSA took the contact but not its facts) or the PSA's
+        refusal of that item."""
         ...
 
     async def change_contacts(self, client_id: str, changes: Sequence[ContactChange]) -> list[PsaError | None]:
-        """One result per item, in order: None when written, or the PSA's refusal of that item."""
+        """One result per item, in order: None when written, or the PSA's refusal of that item. Each
+        item is taken or refused whole; the sync sends a contact's facts as an item of their own."""
         ...
