@@ -8,11 +8,15 @@ import json
 import logging
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from shared.cli.commands import add_commands, run_command
-from shared.errors import SyncError, ValidationFailed
+from shared.errors import StorageUnavailable, SyncError, ValidationFailed
 
 __all__ = ["main"]
+
+AZURITE = "npx azurite --inMemoryPersistence --disableTelemetry --skipApiVersionCheck --loose"
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except StorageUnavailable as exc:
+        print(f"error: {_unreachable(exc)}", file=sys.stderr)
+        return 1
     except SyncError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -85,6 +92,16 @@ async def _bench(args: argparse.Namespace) -> int:
     if args.json is not None:
         await asyncio.to_thread(_write, args.json, text + "\n")
     return 0
+
+
+def _unreachable(exc: StorageUnavailable) -> str:
+    """One line: on this machine the account is Azurite, so say how to start it."""
+    if urlsplit(exc.endpoint).hostname not in _LOOPBACK:
+        return str(exc)
+    return (
+        f"storage (Azurite) is not reachable at {exc.endpoint} ({exc.setting}): start it with "
+        f"`make azurite-start`, or `{AZURITE}`"
+    )
 
 
 def _write(path: Path, text: str) -> None:

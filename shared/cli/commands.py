@@ -49,8 +49,8 @@ async def run_command(args: argparse.Namespace) -> int:
     if args.command == "discover" and args.scenario:
         return await _discover_scenario(args.scenario)
     app = build_app(load_settings())
-    await app.ensure()
     try:
+        await app.ensure()
         return await _dispatch(app, args)
     finally:
         await app.aclose()

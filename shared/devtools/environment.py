@@ -54,9 +54,11 @@ async def simulated_environment(
             await _seed(app, directory, scenario)
             yield SimulatedEnvironment(app=app, simulator=simulator, directory=directory, psa=psa, account=account)
         finally:
-            if not keep:
-                await account.drop()
-            await app.aclose()
+            try:
+                if not keep:
+                    await account.drop()
+            finally:
+                await app.aclose()  # even when storage is unreachable: no unclosed sessions at exit
     finally:
         simulator.stop()
 
@@ -73,6 +75,7 @@ def simulator_settings(simulator: GraphSimulator, *, storage: str | None, prefix
         GRAPH_BASE_URL=simulator.graph_url,
         GRAPH_CA_BUNDLE=simulator.ca_path,
         DISCOVERY_MODE="gdap",
+        CONSENT_STATE_SECRET=secrets.token_urlsafe(32),  # signs the console's admin-consent links
     )
 
 

@@ -1,21 +1,28 @@
 """Storage failures reach callers as StorageUnavailable naming the setting in use, through the real SDK
 clients: an account on a closed loopback port, one that answers 503, and an identity with no token.
-An HTTP caller gets 503 with that message, never a 500. None of this needs Azurite."""
+An HTTP caller gets 503 with that message, never a 500; the CLI says in one line how to start Azurite.
+None of this needs Azurite."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError
 
-from functions.settings import get_field_controls
+from functions.api import create_api
+from functions.auth import PRINCIPAL_HEADER, principal_header
 from shared.bootstrap import build_app, set_app
 from shared.config import load_settings
 from shared.errors import StorageUnavailable
@@ -24,11 +31,11 @@ from shared.store.account import StorageAccount
 from shared.store.names import SYNC_QUEUE
 from shared.store.queue import QueueWorkQueue, TenantMessage
 from shared.store.settings_repo import TableSyncSettingsStore
-from tests.e2e.http_support import call
 
 pytestmark = [pytest.mark.integration, pytest.mark.no_azurite]
 
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+REPO = Path(__file__).resolve().parents[2]
 FAILS_WITHIN = 10.0  # seconds: the short retries, not the SDKs' minutes
 
 
@@ -76,18 +83,22 @@ async def test_a_queue_send_fails_the_same_way(closed_account: StorageAccount) -
 
 async def test_http_answers_503_naming_the_setting_when_storage_is_unreachable(closed_port: int) -> None:
     settings = load_settings(AzureWebJobsStorage=connection_string(closed_port))
+    transport = httpx.ASGITransport(app=create_api())
+    reader = {PRINCIPAL_HEADER: principal_header("storage test", "reader")}
     for ensured in (False, True):  # a cold start (tables ensured first), then a warm app reading its row
         app = build_app(settings)
         set_app(app, ensured=ensured)
         try:
-            reply = await call(get_field_controls, "GET", "http://localhost/api/settings/field-controls")
+            async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+                reply = await client.get("/api/settings/field-controls", headers=reader)
         finally:
             set_app(None)
             await app.aclose()
-        assert reply.status == 503, reply.json
-        assert reply.error["code"] == "unavailable"
-        assert "storage is unavailable" in reply.error["message"]
-        assert "AzureWebJobsStorage" in reply.error["message"]
+        assert reply.status_code == 503, reply.text
+        error = reply.json()["error"]
+        assert error["code"] == "unavailable"
+        assert error["message"].startswith("storage is unavailable: the table service at http://127.0.0.1:")
+        assert error["message"].endswith("(check AzureWebJobsStorage)")
 
 
 class _Busy(BaseHTTPRequestHandler):
@@ -180,3 +191,32 @@ async def test_an_identity_without_a_token_is_unavailable_naming_the_setting(
         await account.aclose()
     assert "refused the app's identity" in str(raised.value) and "no managed identity" in str(raised.value)
     assert str(raised.value).endswith("(check AzureWebJobsStorage__queueServiceUri)")
+
+
+CLI_COMMANDS = {
+    "simulate": ["simulate", "shared/devtools/scenarios/northwind.json", "--quiet"],
+    "bench": ["bench", "--tenants", "1", "--users", "2", "--ingest-users", "10", "--no-sdk"],
+    "operator": ["tenants"],
+}
+
+
+def test_the_cli_says_in_one_line_that_azurite_is_not_running(closed_port: int) -> None:
+    env = {**os.environ, "AzureWebJobsStorage": connection_string(closed_port)}
+    runs = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", "shared.cli", *args],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, args in CLI_COMMANDS.items()
+    }  # side by side: each waits out the short retries
+    for name, run in runs.items():
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 1, (name, out, err)
+        assert "Traceback" not in err and out == "", (name, out, err)
+        assert len(err.splitlines()) == 1, (name, err)
+        assert err.startswith(f"error: storage (Azurite) is not reachable at http://127.0.0.1:{closed_port} "), err
+        assert "`make azurite-start`" in err and "`npx azurite " in err
