@@ -1,12 +1,15 @@
-"""Properties of the planner over generated tenants (R3, R5, R7.3, R7.6), and an in-memory applier."""
+"""Properties of the planner over generated tenants (R3, R5, R7.3, R7.6), applied by the real
+`apply_plan` (one by one and in bulk) to the in-memory fakes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import replace
 
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from shared.models import (
@@ -20,14 +23,17 @@ from shared.models import (
     PsaContact,
     SafetyBrake,
     SyncSettings,
+    UserOutcome,
 )
 from shared.models.entra import Removed
+from shared.service.apply import apply_plan
 from shared.sync.facts import FactsInputs, MfaRegistration
 from shared.sync.inputs import TenantInputs
 from shared.sync.plan import TenantPlan, UserPlan
 from shared.sync.planner import plan_tenant
 from shared.sync.resolve import resolve_to_existing, resolved
 from tests.conftest import NORTHWIND
+from tests.unit.fakes import FakeAmbiguityStore, FakeLinkStore, MemoryPsa, fake, fake_app
 
 TENANT, CLIENT = "t-1", "c-1"
 LOCALS = ["ann", "bob", "cy", "ann", "bob", "cy", "svc-x"]
@@ -137,49 +143,41 @@ def tenants(draw: st.DrawFn) -> TenantInputs:
     )
 
 
-@dataclass
 class Memory:
-    """The PSA, the link table and the ambiguity table after applying plans (as the tenant worker does)."""
+    """The PSA, the link table and the ambiguity table after the real `apply_plan` applied plans to
+    them (in-memory fakes), as the tenant worker does; one by one or in bulk."""
 
-    contacts: dict[str, PsaContact]
-    links: dict[str, ContactLink]
-    ambiguities: dict[str, Ambiguity]
-    created: list[str] = field(default_factory=list)
+    def __init__(
+        self,
+        contacts: Iterable[PsaContact],
+        links: Iterable[ContactLink] = (),
+        ambiguities: Iterable[Ambiguity] = (),
+        *,
+        bulk: bool = False,
+    ) -> None:
+        self.psa = MemoryPsa(bulk=bulk, contacts=contacts)
+        self.link_store = FakeLinkStore(links)
+        self.app = fake_app(psa=self.psa, links=self.link_store, ambiguities=FakeAmbiguityStore(ambiguities))
+        self.outcomes: list[UserOutcome] = []
 
     @classmethod
-    def of(cls, inputs: TenantInputs) -> Memory:
-        return cls(
-            {c.id: c for c in inputs.contacts},
-            {link.user_id: link for link in inputs.links},
-            {a.user_id: a for a in inputs.ambiguities},
-        )
+    def of(cls, inputs: TenantInputs, *, bulk: bool = False) -> Memory:
+        return cls(inputs.contacts, inputs.links, inputs.ambiguities, bulk=bulk)
+
+    @property
+    def contacts(self) -> dict[str, PsaContact]:
+        return self.psa.contacts
+
+    @property
+    def links(self) -> dict[str, ContactLink]:
+        return {user_id: link for (_, user_id), link in self.link_store.rows.items()}
+
+    @property
+    def ambiguities(self) -> dict[str, Ambiguity]:
+        return {user_id: a for (_, user_id), a in fake(self.app.ambiguities, FakeAmbiguityStore).rows.items()}
 
     def apply(self, plan: TenantPlan) -> None:
-        for user in plan.users:
-            self._apply_user(user)
-        for row in plan.ambiguities:
-            self.ambiguities[row.user_id] = row
-
-    def _apply_user(self, user: UserPlan) -> None:
-        if user.create is not None:
-            contact_id = f"new-{user.user_id}-{len(self.created)}"
-            self.created.append(contact_id)
-            self.contacts[contact_id] = PsaContact(
-                id=contact_id, client_id=user.create.client_id, microsoft=user.facts, **user.create.fields.model_dump()
-            )
-            self.links[user.user_id] = user.link_for_created(contact_id)
-            return
-        if user.contact_id is not None:
-            contact = self.contacts[user.contact_id]
-            update: dict[str, object] = dict(user.changes)
-            if user.facts is not None:
-                update["microsoft"] = user.facts
-            if user.set_active is not None:
-                update["active"] = user.set_active.active
-                update["inactive_reason"] = user.set_active.reason
-            self.contacts[user.contact_id] = contact.model_copy(update=update)
-        if user.link is not None:
-            self.links[user.user_id] = user.link
+        self.outcomes = asyncio.run(apply_plan(self.app, plan)).outcomes
 
     def inputs(self, before: TenantInputs) -> TenantInputs:
         return replace(
@@ -215,15 +213,16 @@ def test_r7_3_one_outcome_per_user_and_only_the_clients_contacts(inputs: TenantI
 
 
 @settings(max_examples=250, deadline=None)
-@given(tenants())
+@given(tenants(), st.booleans())
 def test_r3_2_r5_r7_6_apply_keeps_links_one_to_one_deletes_nothing_and_a_second_plan_does_nothing(
-    inputs: TenantInputs,
+    inputs: TenantInputs, bulk: bool
 ) -> None:
     assert not [name for name in UserPlan.model_fields if "delete" in name or "remove" in name]
-    memory = Memory.of(inputs)
+    memory = Memory.of(inputs, bulk=bulk)
     before = set(memory.contacts)
     first = plan_tenant(inputs)
     memory.apply(first)
+    assert [o.outcome for o in memory.outcomes] == [u.outcome for u in first.users]  # the PSA took it all
     assert before <= set(memory.contacts)  # R5: nothing is ever deleted
     contacts_per_link = Counter(link.contact_id for link in live_links(memory))
     assert set(contacts_per_link.values()) <= {1}  # R3.2: no contact linked to two users
@@ -235,6 +234,29 @@ def test_r3_2_r5_r7_6_apply_keeps_links_one_to_one_deletes_nothing_and_a_second_
     assert again.ambiguities == []
     assert all(u.link is None and u.facts is None for u in again.users)
     assert again.held == first.held
+
+
+@settings(max_examples=100, deadline=None)
+@given(tenants(), st.sets(st.sampled_from(ADDRESSES), max_size=2), st.sets(st.sampled_from(ADDRESSES), max_size=2))
+def test_r7_3_bulk_and_one_by_one_apply_a_plan_alike(
+    inputs: TenantInputs, refused: set[str], no_facts: set[str]
+) -> None:
+    plan = plan_tenant(inputs)
+    one, many = Memory.of(inputs), Memory.of(inputs, bulk=True)
+    for memory in (one, many):  # R3.5, R4.4: the PSA refuses some contacts, or only their facts
+        for email in refused:
+            memory.psa.refuse(email)
+        for email in no_facts:
+            memory.psa.refuse_facts(email)
+
+    one.apply(plan)
+    many.apply(plan)
+
+    assert one.outcomes == many.outcomes
+    assert (one.contacts, one.links, one.ambiguities) == (many.contacts, many.links, many.ambiguities)
+    assert one.psa.done == many.psa.done
+    assert one.psa.faults_fired == many.psa.faults_fired
+    event(f"refusals fired: {sum(one.psa.faults_fired.values()) > 0}")
 
 
 @settings(max_examples=50, deadline=None)
@@ -260,9 +282,7 @@ class Northwind:
         self.tenants = {t["tenantId"]: t for t in NORTHWIND_SCENARIO["tenants"] if t["tenantId"] in CLIENTS}
         self.graph = {tid: {u["id"]: dict(u) for u in t["users"]} for tid, t in self.tenants.items()}
         contacts = [PsaContact.model_validate(c) for c in NORTHWIND_SCENARIO["psa"]["contacts"]]
-        self.memory = {
-            tid: Memory({c.id: c for c in contacts if c.client_id == client}, {}, {}) for tid, client in CLIENTS.items()
-        }
+        self.memory = {tid: Memory(c for c in contacts if c.client_id == client) for tid, client in CLIENTS.items()}
 
     def inputs(self, tenant_id: str) -> TenantInputs:
         tenant, memory = self.tenants[tenant_id], self.memory[tenant_id]
