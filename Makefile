@@ -40,6 +40,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: setup
 	@started=0; if ! $(PORT_OPEN) 2>/dev/null; then $(MAKE) -s azurite-start && started=1; fi; \
