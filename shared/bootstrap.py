@@ -20,14 +20,18 @@ from shared.psa.directory import TableDirectory
 from shared.psa.port import PsaConnector
 from shared.service.app import App, utcnow
 from shared.store.account import StorageAccount
+from shared.store.ambiguities import TableAmbiguityStore
+from shared.store.cursors import TableCursorStore
 from shared.store.facts import TableSecureScoreStore
+from shared.store.leases import TableLeaseStore
 from shared.store.licenses import TableLicenseUsageStore
-from shared.store.links import TableAmbiguityStore, TableLinkStore
+from shared.store.links import TableLinkStore
+from shared.store.mappings import TableMappingStore
 from shared.store.queue import QueueWorkQueue
-from shared.store.runs import TableRunStore, TableScopeLocks
+from shared.store.runs import TableRunStore
+from shared.store.scope_locks import TableScopeLocks
 from shared.store.settings_repo import TableSyncSettingsStore
-from shared.store.sync_state import TableBrakeStore, TableCursorStore, TableLeaseStore
-from shared.store.tenants import TableMappingStore, TableTenantStore
+from shared.store.tenants import TableTenantStore
 
 __all__ = ["App", "build_app", "get_app", "set_app", "utcnow"]
 
@@ -60,7 +64,6 @@ def build_app(
         "leases": TableLeaseStore(account),
         "cursors": TableCursorStore(account),
         "queue": QueueWorkQueue(account),
-        "brakes": TableBrakeStore(account),
         "secure_scores": TableSecureScoreStore(account),
         "licenses": TableLicenseUsageStore(account),
         "graph_factory": lambda: default_graph(settings),

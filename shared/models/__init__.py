@@ -1,6 +1,7 @@
 """The app's data models: pydantic, camelCase on the wire. Nothing here does I/O."""
 
 from shared.models.contacts import Ambiguity, AmbiguityStatus, ContactLink, InactiveReason
+from shared.models.cursor import DeltaCursor
 from shared.models.entra import (
     USER_SELECT,
     AssignedLicense,
@@ -55,6 +56,7 @@ __all__ = [
     "ContactFields",
     "ContactLink",
     "Counts",
+    "DeltaCursor",
     "EntraUser",
     "FieldControls",
     "Filters",

@@ -102,8 +102,10 @@ async def resolve(
 
 
 async def approve_inactivations(app: App, tenant_id: str, *, by: str = "operator") -> RunRecord:
-    """Release a tenant's safety-brake hold: a tenant run that applies the inactivations that still hold."""
-    if await app.brakes.held_by(tenant_id) is None:
+    """Release a tenant's safety-brake hold (R5.5): a tenant run, recorded with who approved, that
+    applies the inactivations that still hold. The hold is the tenant's cursor (`held_by_run`)."""
+    cursor = await app.cursors.get(tenant_id)
+    if cursor is None or not cursor.held:
         raise Conflict(f"tenant {tenant_id} has no held inactivations")
     run, _ = await start_run(
         app, RunType.TENANT, Trigger.MANUAL, tenant_id=tenant_id, brake_released=True, requested_by=by

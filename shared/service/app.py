@@ -11,7 +11,6 @@ from shared.config import Settings
 from shared.psa.port import PsaConnector
 from shared.service.ports import (
     AmbiguityStore,
-    BrakeStore,
     CursorStore,
     LeaseStore,
     LicenseUsageStore,
@@ -54,7 +53,6 @@ class App:
     leases: LeaseStore
     cursors: CursorStore
     queue: WorkQueue
-    brakes: BrakeStore
     secure_scores: SecureScoreStore
     licenses: LicenseUsageStore
     graph_factory: Callable[[], UserDirectory]

@@ -22,6 +22,7 @@ from shared.models import (
     Ambiguity,
     AmbiguityStatus,
     ContactLink,
+    DeltaCursor,
     EntraUser,
     Mapping,
     RunRecord,
@@ -34,11 +35,10 @@ from shared.models import (
 from shared.models.licenses import SkuUsage
 from shared.store.facts import ScorePoint
 from shared.store.queue import TenantMessage
-from shared.store.sync_state import DeltaCursor, UserSnapshot
+from shared.sync.snapshot import UserSnapshot
 
 __all__ = [
     "AmbiguityStore",
-    "BrakeStore",
     "CursorStore",
     "LeaseStore",
     "LicenseUsageStore",
@@ -145,7 +145,8 @@ class LeaseStore(Protocol):
 
 
 class CursorStore(Protocol):
-    """Per tenant: where its last pass left off, and the snapshot of its users for delta passes."""
+    """Per tenant: where its last pass left off (the safety brake's hold included, R5.5), and the
+    snapshot of its users for delta passes."""
 
     async def get(self, tenant_id: str) -> DeltaCursor | None: ...
 
@@ -158,13 +159,6 @@ class CursorStore(Protocol):
     async def save(self, tenant_id: str, cursor: DeltaCursor, snapshot: UserSnapshot | None = None) -> int:
         """Write the snapshot's changed buckets, then the cursor last; returns the transactions made."""
         ...
-
-
-class BrakeStore(Protocol):
-    """Whether a tenant's inactivations are held by the safety brake (R5.5), and since which run."""
-
-    async def held_by(self, tenant_id: str) -> str | None: ...
-    async def set(self, tenant_id: str, run_id: str, held: bool) -> None: ...
 
 
 class WorkQueue(Protocol):

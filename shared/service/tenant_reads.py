@@ -1,7 +1,7 @@
-"""What a tenant's pass reads from Graph: its users and the facts that go beside its contacts.
+"""What a tenant's full pass reads from Graph: its users and the facts that go beside its contacts.
 
-A full pass reads every user; a delta pass reads what changed since the stored delta link and makes
-whole users of it with the tenant's user snapshot (`merge_changes`).
+(A delta pass reads only `users_delta` and makes whole users of it with the tenant's user snapshot:
+`shared.sync.snapshot.merge_changes`.)
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from shared.errors import GraphForbidden
 from shared.graph.pages import SecureScore, SubscribedSku
 from shared.models import USER_SELECT, EntraUser
 from shared.service.ports import TenantDirectory
-from shared.store.sync_state import UserSnapshot
 from shared.sync.facts import P1_NOTE, FactsInputs, MfaRegistration
 
-__all__ = ["TenantReads", "latest_delta_url", "merge_changes", "read_full_pass"]
+__all__ = ["TenantReads", "latest_delta_url", "read_full_pass"]
 
 log = logging.getLogger(__name__)
 
@@ -99,32 +98,3 @@ async def read_full_pass(
         delta_link=delta_link,
         p1_asked=not without_p1,
     )
-
-
-def merge_changes(changes: Sequence[EntraUser], snapshot: UserSnapshot) -> list[EntraUser]:
-    """Whole users from a delta pass's objects, in the order Graph first listed them.
-
-    A delta object may carry only some properties (Graph sends the changed ones at least, and leaves
-    out properties never set). Each property it does carry, null included, replaces the user's value
-    in the snapshot; the rest keep the snapshot's. A user without a snapshot (new to us) is taken as
-    sent: Graph sends a new user's every property that has a value. A user listed twice merges twice,
-    in order. `@removed` users keep their last values (for the report) and their removal. The snapshot
-    is updated with every user still present, for the next pass.
-    """
-    merged: dict[str, EntraUser] = {}
-    for change in changes:
-        base = merged.get(change.id)
-        if base is None:
-            values = snapshot.get(change.id)
-            base = EntraUser.model_validate(values) if values is not None else None
-        if change.removed is not None:
-            merged[change.id] = (base or change).model_copy(update={"removed": change.removed})
-            continue
-        if base is None:
-            user = change
-        else:
-            present = {name: getattr(change, name) for name in change.model_fields_set}
-            user = base.model_copy(update={**present, "removed": None})
-        merged[change.id] = user
-        snapshot.put(user)
-    return list(merged.values())

@@ -1,4 +1,5 @@
-"""Runs, each tenant's result in a run, and every user's outcome (chunked: a row holds at most 64 KiB)."""
+"""Runs, each tenant's result in a run, and every user's outcome (chunked: a row holds at most 64 KiB).
+The scope a live run holds is `shared.store.scope_locks`."""
 
 from __future__ import annotations
 
@@ -7,9 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import UpdateMode
+from azure.core.exceptions import ResourceNotFoundError
 
 from shared.errors import NotFound
 from shared.models import RunRecord, TenantResult, UserOutcome
@@ -133,32 +132,3 @@ def _run_entity(run: RunRecord) -> dict[str, Any]:
 def _tenant_entity(run_id: str, result: TenantResult) -> dict[str, Any]:
     slim = result.model_copy(update={"users": []})
     return to_entity(run_id, result.tenant_id, slim, status=result.status.value)
-
-
-class TableScopeLocks:
-    """Which run holds each scope ("all" or "tenant:<id>"), so a second start joins it (R7.5)."""
-
-    def __init__(self, account: StorageAccount) -> None:
-        self._table = account.table(Table.SYNC_STATE)
-
-    async def holder(self, scope: str) -> tuple[str, str] | None:
-        """(run id, etag) of the scope's row, or None."""
-        try:
-            entity = await self._table.get_entity("scope", check_key(scope))
-        except ResourceNotFoundError:
-            return None
-        return str(entity["runId"]), str(entity.metadata["etag"])
-
-    async def take(self, scope: str, run_id: str, etag: str | None) -> bool:
-        """Take the scope for `run_id`: create the row, or replace it if it still has `etag`."""
-        entity = {"PartitionKey": "scope", "RowKey": check_key(scope), "runId": run_id}
-        try:
-            if etag is None:
-                await self._table.create_entity(entity)
-            else:
-                await self._table.update_entity(
-                    entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified
-                )
-            return True
-        except (ResourceExistsError, ResourceModifiedError):
-            return False

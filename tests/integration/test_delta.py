@@ -27,8 +27,8 @@ from shared.models import (
     TenantResult,
     Trigger,
 )
+from shared.service.delta_pass import NO_CHANGES
 from shared.service.runs import run_details, start_run
-from shared.service.sync_tenant import NO_CHANGES
 from shared.sync.facts import P1_NOTE
 from tests.integration.helpers import DANA, GREENLEAF, NORTHSTAR, PIONEER, PRIYA, SAM, drain, map_northwind, run_sync
 

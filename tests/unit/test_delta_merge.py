@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from shared.models import EntraUser
-from shared.service.tenant_reads import latest_delta_url, merge_changes
-from shared.store.sync_state import UserSnapshot, bucket_of, buckets_for, snapshot_values
+from shared.service.tenant_reads import latest_delta_url
+from shared.sync.snapshot import UserSnapshot, bucket_of, buckets_for, merge_changes, snapshot_values
 
 PRIYA = EntraUser.model_validate(
     {

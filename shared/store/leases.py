@@ -1,0 +1,68 @@
+"""The lease that keeps one worker per tenant (R7.5): SyncState row `lease` of the tenant's partition."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timedelta
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from shared.store.account import StorageAccount
+from shared.store.entities import check_key
+from shared.store.names import Table
+
+__all__ = ["TableLeaseStore"]
+
+_LEASE = "lease"
+
+
+class TableLeaseStore:
+    """An expiring lease per tenant, taken and released under the row's ETag."""
+
+    def __init__(self, account: StorageAccount) -> None:
+        self._table = account.table(Table.SYNC_STATE)
+
+    async def acquire(self, tenant_id: str, owner: str, now: datetime, ttl: timedelta) -> bool:
+        entity = {
+            "PartitionKey": check_key(tenant_id),
+            "RowKey": _LEASE,
+            "owner": owner,
+            "expiresAt": (now + ttl).isoformat(),
+        }
+        try:
+            await self._table.create_entity(entity)
+            return True
+        except ResourceExistsError:
+            pass
+        try:
+            current = await self._table.get_entity(tenant_id, _LEASE)
+        except ResourceNotFoundError:
+            return await self.acquire(tenant_id, owner, now, ttl)
+        expired = datetime.fromisoformat(str(current["expiresAt"])) <= now
+        if current["owner"] != owner and not expired:
+            return False
+        try:
+            await self._table.update_entity(
+                entity,
+                mode=UpdateMode.REPLACE,
+                etag=current.metadata["etag"],
+                match_condition=MatchConditions.IfNotModified,
+            )
+            return True
+        except (ResourceModifiedError, ResourceNotFoundError):
+            return False  # another worker took it between our read and write
+
+    async def release(self, tenant_id: str, owner: str) -> None:
+        try:
+            current = await self._table.get_entity(check_key(tenant_id), _LEASE)
+        except ResourceNotFoundError:
+            return
+        if current["owner"] != owner:
+            return
+        # Taken over after it expired? Then it is not ours any more and stays.
+        with contextlib.suppress(ResourceModifiedError, ResourceNotFoundError):
+            await self._table.delete_entity(
+                tenant_id, _LEASE, etag=current.metadata["etag"], match_condition=MatchConditions.IfNotModified
+            )
