@@ -7,14 +7,13 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 from shared.bootstrap import App, build_app
 from shared.config import DEV_STORAGE, Settings, load_settings
 from shared.devtools.counting import CountingConnector
 from shared.devtools.simulator import GraphSimulator, Scenario
-from shared.devtools.simulator import scenario as sc
-from shared.models import PsaClient, PsaContact, SyncSettings, TenantOverrides
+from shared.models import PsaClient, PsaContact
 from shared.psa.directory import TableDirectory
 from shared.store.account import StorageAccount, StorageHooks
 
@@ -80,46 +79,10 @@ def simulator_settings(simulator: GraphSimulator, *, storage: str | None, prefix
 
 
 async def _seed(app: App, directory: TableDirectory, scenario: Scenario) -> None:
-    await directory.put_clients([_client(c) for c in scenario.psa.clients])
-    await directory.put_contacts([PsaContact.model_validate(c.model_dump()) for c in scenario.psa.contacts])
+    # The scenario's clients, contacts and overrides are the app's own models (SCENARIOS.md's shapes).
+    await directory.put_clients(list[PsaClient](scenario.psa.clients))
+    await directory.put_contacts(list[PsaContact](scenario.psa.contacts))
     if scenario.settings is not None:
-        await app.sync_settings.save_global(global_settings(scenario.settings))
+        await app.sync_settings.save_global(scenario.settings.global_settings())
         for tenant_id, overrides in scenario.settings.tenants.items():
-            await app.sync_settings.save_overrides(tenant_id, tenant_overrides(overrides))
-
-
-def _client(client: sc.PsaClient) -> PsaClient:
-    return PsaClient(
-        id=client.id,
-        name=client.name,
-        website=client.website or None,
-        billing_email=client.billing_email or None,
-        domains=client.domains,
-    )
-
-
-def global_settings(settings: sc.Settings) -> SyncSettings:
-    base: dict[str, Any] = {}
-    if settings.field_controls is not None:
-        base["fieldControls"] = settings.field_controls.model_dump(by_alias=True, exclude_none=True)
-    if settings.filters is not None:
-        base["filters"] = settings.filters.model_dump(by_alias=True, exclude_unset=True)
-    if settings.exclusion_patterns is not None:
-        base["exclusionPatterns"] = settings.exclusion_patterns
-    if settings.safety_brake is not None:
-        base["safetyBrake"] = settings.safety_brake.model_dump(by_alias=True)
-    return SyncSettings.model_validate(base)
-
-
-def tenant_overrides(settings: sc.TenantSettings) -> TenantOverrides:
-    return TenantOverrides.model_validate(
-        {
-            "fieldControls": (
-                settings.field_controls.model_dump(by_alias=True, exclude_none=True) if settings.field_controls else {}
-            ),
-            # exclude_unset keeps an explicit null: that lifts the global filter for this tenant.
-            "filters": settings.filters.model_dump(by_alias=True, exclude_unset=True) if settings.filters else {},
-            "exclusionPatterns": settings.exclusion_patterns,
-            "safetyBrake": settings.safety_brake.model_dump(by_alias=True) if settings.safety_brake else None,
-        }
-    )
+            await app.sync_settings.save_overrides(tenant_id, overrides.overrides())

@@ -11,10 +11,10 @@ from shared.devtools.environment import SimulatedEnvironment, simulated_environm
 from shared.devtools.simulator import Scenario
 from shared.devtools.simulator import scenario as sc
 from shared.errors import SyncError
-from shared.models import Mapping, RunRecord, RunStatus, RunType, Trigger
-from shared.service.ambiguities import Resolution, approve_inactivations, resolve
+from shared.models import Mapping, RunRecord, RunStatus
+from shared.service.ambiguities import approve_inactivations, resolve
 from shared.service.discovery import discover
-from shared.service.mappings import Decision, decide, refresh_suggestions
+from shared.service.mappings import decide, refresh_suggestions
 from shared.service.runs import run_details, start_run
 
 __all__ = ["simulate"]
@@ -80,7 +80,7 @@ async def _run(scenario: Scenario, env: SimulatedEnvironment) -> dict[str, Any]:
 
 async def _decide(app: App, decision: sc.Decision) -> dict[str, Any] | None:
     try:
-        await decide(app, decision.tenant_id, Decision(decision.action), client_id=decision.client_id, by="scenario")
+        await decide(app, decision.tenant_id, decision.action, client_id=decision.client_id, by="scenario")
     except SyncError as exc:
         return {"kind": "decision", "tenantId": decision.tenant_id, "action": decision.action, "reason": str(exc)}
     return None
@@ -88,9 +88,7 @@ async def _decide(app: App, decision: sc.Decision) -> dict[str, Any] | None:
 
 async def _resolve(app: App, item: sc.Resolution) -> dict[str, Any] | None:
     try:
-        await resolve(
-            app, item.tenant_id, item.user_id, Resolution(item.action), contact_id=item.contact_id, by="scenario"
-        )
+        await resolve(app, item.tenant_id, item.user_id, item.action, contact_id=item.contact_id, by="scenario")
     except SyncError as exc:
         return {
             "kind": "resolve",
@@ -105,8 +103,8 @@ async def _resolve(app: App, item: sc.Resolution) -> dict[str, Any] | None:
 async def _sync(app: App, driver: QueueDriver, sync: sc.Sync) -> dict[str, Any]:
     run, _ = await start_run(
         app,
-        RunType(sync.type),
-        Trigger(sync.trigger),
+        sync.type,
+        sync.trigger,
         dry_run=sync.dry_run,
         tenant_id=sync.tenant_id,
         incremental=sync.incremental,

@@ -1,6 +1,9 @@
 """The scenario file (SCENARIOS.md) as pydantic models, and `load_scenario` to read one.
 
-Structural parts forbid unknown keys so a typo fails loudly, naming the field. Graph objects
+The PSA's clients and contacts, the settings, decisions, resolutions and sync types are the app's own
+models and vocabularies (`shared.models`, the settings API's input models, the service's Decision and
+Resolution), with unknown keys refused. Structural parts forbid unknown keys so a typo fails loudly,
+naming the field. Graph objects
 (users, groups, SKUs, registration details, scores, domains) keep any extra Graph property: users
 stay plain dicts of Graph v1.0 properties, checked to have an `id` and only real property names.
 JSON names are camelCase; the Python attributes are their snake_case forms.
@@ -24,23 +27,24 @@ from pydantic.alias_generators import to_camel
 
 from shared.devtools.simulator.user_properties import is_user_property
 from shared.errors import ValidationFailed
+from shared.models import PsaClient, PsaContact, RunType, SyncSettings, TenantOverrides, Trigger
+from shared.service import ambiguities, mappings
+from shared.service.settings import FieldControlsInput, FiltersInput, SafetyBrakeInput
 
 __all__ = [
     "AddOp",
     "Approval",
     "Decision",
-    "FieldControls",
-    "Filters",
+    "GlobalSettings",
     "GraphOp",
     "Group",
     "Partner",
-    "PsaClient",
-    "PsaContact",
     "PsaData",
     "RegistrationDetail",
     "Resolution",
-    "SafetyBrake",
     "Scenario",
+    "ScenarioClient",
+    "ScenarioContact",
     "SecureScoreEntry",
     "Settings",
     "Step",
@@ -54,6 +58,9 @@ __all__ = [
     "load_scenario",
     "parse_scenario",
 ]
+
+
+_STRICT = ConfigDict(extra="forbid")  # over the app's models' own camelCase configuration
 
 
 class _Structural(BaseModel):
@@ -161,117 +168,87 @@ class Tenant(_Structural):
     secure_scores: list[SecureScoreEntry] = Field(default_factory=list)
 
 
-class PsaClient(_Structural):
-    id: str
-    name: str
-    website: str = ""
-    billing_email: str = ""
-    domains: list[str] = Field(default_factory=list)
+class ScenarioClient(PsaClient):
+    """A client of the PSA: the app's PsaClient; an unknown key is refused."""
+
+    model_config = _STRICT
 
 
-class PsaContact(_Structural):
-    id: str
-    client_id: str
-    first_name: str = ""
-    last_name: str = ""
-    email: str = ""
-    additional_emails: list[str] = Field(default_factory=list)
-    phone: str = ""
-    mobile: str = ""
-    title: str = ""
-    department: str = ""
-    office_location: str = ""
-    street: str = ""
-    city: str = ""
-    state: str = ""
-    postal_code: str = ""
-    country: str = ""
-    upn: str = ""
-    active: bool = True
-    inactive_reason: str | None = None
+class ScenarioContact(PsaContact):
+    """A contact of the PSA: the app's PsaContact; an unknown key is refused."""
+
+    model_config = _STRICT
 
 
 class PsaData(_Structural):
-    clients: list[PsaClient] = Field(default_factory=list)
-    contacts: list[PsaContact] = Field(default_factory=list)
-
-
-FilterValues = list[str] | Literal["all"]
-
-
-class FieldControls(_Structural):
-    name: bool | None = None
-    email: bool | None = None
-    phone: bool | None = None
-    mobile: bool | None = None
-    job_title: bool | None = None
-    department: bool | None = None
-    office_location: bool | None = None
-    address: bool | None = None
-    upn: bool | None = None
-
-
-class Filters(_Structural):
-    """User filters. In a per-tenant override, a key given as null lifts that filter for the
-    tenant: tell "null" from "absent" with `model_fields_set`."""
-
-    user_types: FilterValues | None = None
-    domains: FilterValues | None = None
-    departments: FilterValues | None = None
-    office_locations: FilterValues | None = None
-    groups: FilterValues | None = None
-    licensed: bool | None = None
-
-
-def _check_patterns(patterns: list[str] | None) -> list[str] | None:
-    for index, pattern in enumerate(patterns or []):
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"pattern [{index}] {pattern!r} is not a valid regular expression: {exc}") from exc
-    return patterns
-
-
-Patterns = Annotated[list[str] | None, AfterValidator(_check_patterns)]
-
-
-class SafetyBrake(_Structural):
-    min_contacts: int = Field(default=5, ge=0)
-    percent: float = Field(default=20, ge=0, le=100)
+    clients: list[ScenarioClient] = Field(default_factory=list)
+    contacts: list[ScenarioContact] = Field(default_factory=list)
 
 
 class TenantSettings(_Structural):
-    field_controls: FieldControls | None = None
-    filters: Filters | None = None
-    exclusion_patterns: Patterns = None
-    safety_brake: SafetyBrake | None = None
+    """A tenant's overrides, each section as the settings API's tenant PUT takes it: a control or filter
+    named replaces the global one, a filter given as null is lifted, one not named keeps its global
+    value; `exclusionPatterns` and `safetyBrake` replace the global ones whole."""
+
+    field_controls: FieldControlsInput | None = None
+    filters: FiltersInput | None = None
+    exclusion_patterns: list[str] | None = None
+    safety_brake: SafetyBrakeInput | None = None
+
+    def overrides(self) -> TenantOverrides:
+        """The overrides as the app stores them (only the keys named, explicit nulls kept)."""
+        return TenantOverrides.model_validate(self.model_dump(exclude_unset=True))
+
+    @model_validator(mode="after")
+    def _patterns_compile(self) -> TenantSettings:
+        self.overrides()  # the app's own check of the patterns, at load rather than in a run
+        return self
 
 
-class Settings(TenantSettings):
+class GlobalSettings(SyncSettings):
+    """The global settings (SyncSettings), each section as the settings API takes it: a section not
+    given, or a key not named in one, takes its default; `exclusionPatterns` replaces the default list."""
+
+    model_config = _STRICT
+
+    field_controls: FieldControlsInput = Field(default_factory=FieldControlsInput)
+    filters: FiltersInput = Field(default_factory=FiltersInput)
+    safety_brake: SafetyBrakeInput = Field(default_factory=SafetyBrakeInput)
+
+
+class Settings(GlobalSettings):
     tenants: dict[str, TenantSettings] = Field(default_factory=dict)
+
+    def global_settings(self) -> SyncSettings:
+        """The global settings as the app stores them, without the tenants' overrides."""
+        return SyncSettings.model_validate(self.model_dump(exclude={"tenants"}))
 
 
 class Decision(_Structural):
+    """A mapping decision (shared.service.mappings.Decision) for a tenant, as the API takes it."""
+
     tenant_id: str
-    action: Literal["confirm", "map", "import", "skip"]
+    action: mappings.Decision
     client_id: str | None = None
 
     @model_validator(mode="after")
     def _map_needs_client(self) -> Decision:
-        if self.action == "map" and not self.client_id:
+        if self.action is mappings.Decision.MAP and not self.client_id:
             raise ValueError("a 'map' decision needs a 'clientId'")
         return self
 
 
 class Resolution(_Structural):
+    """An ambiguity's resolution (shared.service.ambiguities.Resolution), as the API takes it."""
+
     tenant_id: str
     user_id: str
-    action: Literal["existing", "new", "dismiss"]
+    action: ambiguities.Resolution
     contact_id: str | None = None
 
     @model_validator(mode="after")
     def _existing_needs_contact(self) -> Resolution:
-        if self.action == "existing" and not self.contact_id:
+        if self.action is ambiguities.Resolution.EXISTING and not self.contact_id:
             raise ValueError("an 'existing' resolution needs a 'contactId'")
         return self
 
@@ -309,15 +286,15 @@ GraphOp = Annotated[UpdateOp | UserOp | AddOp, Field(discriminator="op")]
 
 
 class Sync(_Structural):
-    type: Literal["initial", "all-tenants", "tenant"]
+    type: RunType
     tenant_id: str | None = None
     dry_run: bool = False
     incremental: bool = False
-    trigger: Literal["timer", "webhook", "manual"] = "manual"
+    trigger: Trigger = Trigger.MANUAL
 
     @model_validator(mode="after")
     def _tenant_needs_id(self) -> Sync:
-        if self.type == "tenant" and not self.tenant_id:
+        if self.type is RunType.TENANT and not self.tenant_id:
             raise ValueError("a sync of type 'tenant' needs a 'tenantId'")
         return self
 
