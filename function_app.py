@@ -1,33 +1,15 @@
-"""The Functions app: builds it and registers the blueprints in functions/; nothing else."""
+"""The Functions app: the HTTP API (FastAPI, functions/api.py) as one ASGI function, and the native
+timer and queue triggers registered beside it; nothing else.
+
+Anonymous at the Functions level: App Service Authentication signs callers in before a request gets
+here (infra/modules/functionapp.bicep), and the routes check the caller's app role (functions/auth.py).
+"""
 
 import azure.functions as func
 
-from functions import (
-    ambiguities,
-    directory,
-    discovery,
-    facts,
-    licenses,
-    mappings,
-    openapi,
-    runs,
-    settings,
-    sync_worker,
-    webhook,
-)
+from functions import sync_worker, timers
+from functions.api import create_api
 
-app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
-for blueprint in (
-    discovery.bp,
-    mappings.bp,
-    directory.bp,
-    sync_worker.bp,
-    runs.bp,
-    ambiguities.bp,
-    settings.bp,
-    webhook.bp,
-    licenses.bp,
-    facts.bp,
-    openapi.bp,
-):
+app = func.AsgiFunctionApp(app=create_api(), http_auth_level=func.AuthLevel.ANONYMOUS)
+for blueprint in (timers.bp, sync_worker.bp):
     app.register_functions(blueprint)

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal, get_args
 
-import azure.functions as func
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, model_validator
 
-from functions.http import json_response, parse_body, serve
-from shared.bootstrap import App
-from shared.errors import ValidationFailed
-from shared.models import AmbiguityStatus
+from functions.deps import CurrentApp
+from functions.errors import responses
+from functions.inputs import json_body, path_id
+from functions.openapi import DocumentedRoute
+from shared.models import Ambiguity, AmbiguityStatus, RunRecord
 from shared.service.ambiguities import Resolution, approve_inactivations, list_ambiguities, resolve
 
-bp = func.Blueprint()
+__all__ = ["ApproveInactivationsBody", "ResolveAmbiguityBody", "router"]
+
+router = APIRouter(tags=["review"], route_class=DocumentedRoute)
+TenantId = Annotated[str, path_id("tenantId")]
+StatusFilter = Literal["open", "resolved", "dismissed", "all"]
+assert set(get_args(StatusFilter)) == {*AmbiguityStatus, "all"}, "StatusFilter must list every AmbiguityStatus"
 
 
 class ResolveAmbiguityBody(BaseModel):
@@ -38,47 +44,36 @@ class ApproveInactivationsBody(BaseModel):
     approved_by: str | None = Field(default=None, alias="approvedBy", max_length=256)
 
 
-def _status(req: func.HttpRequest) -> AmbiguityStatus | None:
-    value = req.params.get("status")
-    if value is None or value == "all":
-        return None
-    try:
-        return AmbiguityStatus(value)
-    except ValueError:
-        allowed = ", ".join(s.value for s in AmbiguityStatus)
-        raise ValidationFailed(f"status must be one of {allowed} (or omitted for all)", field="status") from None
+@router.get("/ambiguities", responses=responses(400))
+async def get_ambiguities(
+    app: CurrentApp,
+    status: Annotated[StatusFilter, Query(description="open, resolved or dismissed (default: all)")] = "all",
+) -> list[Ambiguity]:
+    """Users the sync could not match to one contact."""
+    return await list_ambiguities(app, None if status == "all" else AmbiguityStatus(status))
 
 
-@bp.route(route="ambiguities", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-async def get_ambiguities(req: func.HttpRequest) -> func.HttpResponse:
-    async def handle(app: App) -> func.HttpResponse:
-        return json_response(await list_ambiguities(app, _status(req)))
-
-    return await serve(handle)
-
-
-@bp.route(route="ambiguities/{tenantId}/{userId}", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
-async def post_ambiguity(req: func.HttpRequest) -> func.HttpResponse:
-    async def handle(app: App) -> func.HttpResponse:
-        body = parse_body(req, ResolveAmbiguityBody)
-        ambiguity = await resolve(
-            app,
-            req.route_params["tenantId"],
-            req.route_params["userId"],
-            Resolution(body.action),
-            contact_id=body.contact_id,
-            by=body.resolved_by or "api",
-        )
-        return json_response(ambiguity)
-
-    return await serve(handle)
+@router.post("/ambiguities/{tenantId}/{userId}", responses=responses(400, 404, 409, 502))
+async def post_ambiguity(
+    app: CurrentApp,
+    tenant_id: TenantId,
+    user_id: Annotated[str, path_id("userId")],
+    body: Annotated[ResolveAmbiguityBody, json_body(ResolveAmbiguityBody)],
+) -> Ambiguity:
+    """Resolve an ambiguity: link to an existing contact of the tenant's client, create a new one, or dismiss."""
+    return await resolve(
+        app, tenant_id, user_id, Resolution(body.action), contact_id=body.contact_id, by=body.resolved_by or "api"
+    )
 
 
-@bp.route(route="tenants/{tenantId}/approve-inactivations", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
-async def post_approve_inactivations(req: func.HttpRequest) -> func.HttpResponse:
-    async def handle(app: App) -> func.HttpResponse:
-        body = parse_body(req, ApproveInactivationsBody)
-        run = await approve_inactivations(app, req.route_params["tenantId"], by=body.approved_by or "api")
-        return json_response(run, 202, headers={"Location": f"/api/runs/{run.run_id}"})
-
-    return await serve(handle)
+@router.post("/tenants/{tenantId}/approve-inactivations", status_code=202, responses=responses(400, 404, 409))
+async def post_approve_inactivations(
+    app: CurrentApp,
+    response: Response,
+    tenant_id: TenantId,
+    body: Annotated[ApproveInactivationsBody, json_body(ApproveInactivationsBody)],
+) -> RunRecord:
+    """Approve the inactivations the safety brake held: a tenant run applies those that still hold."""
+    run = await approve_inactivations(app, tenant_id, by=body.approved_by or "api")
+    response.headers["Location"] = f"/api/runs/{run.run_id}"
+    return run

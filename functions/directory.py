@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-import azure.functions as func
+from typing import Annotated
 
-from functions.http import json_response, serve
-from shared.bootstrap import App
-from shared.errors import NotFound
+from fastapi import APIRouter
 
-bp = func.Blueprint()
+from functions.deps import CurrentApp
+from functions.errors import responses
+from functions.inputs import path_id
+from functions.openapi import DocumentedRoute
+from shared.models import PsaClient, PsaContact
+from shared.service.directory import client_contacts, list_clients
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["directory"], route_class=DocumentedRoute)
 
 
-@bp.route(route="clients", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-async def list_clients(req: func.HttpRequest) -> func.HttpResponse:
-    async def handle(app: App) -> func.HttpResponse:
-        return json_response(await app.psa.list_clients())
-
-    return await serve(handle)
+@router.get("/clients", responses=responses(502))
+async def get_clients(app: CurrentApp) -> list[PsaClient]:
+    """The PSA's clients."""
+    return await list_clients(app)
 
 
-@bp.route(route="clients/{clientId}/contacts", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-async def list_contacts(req: func.HttpRequest) -> func.HttpResponse:
-    async def handle(app: App) -> func.HttpResponse:
-        client_id = req.route_params["clientId"]
-        if await app.psa.get_client(client_id) is None:
-            raise NotFound(f"client {client_id} not found")
-        return json_response(await app.psa.list_contacts(client_id))
-
-    return await serve(handle)
+@router.get("/clients/{clientId}/contacts", responses=responses(400, 404, 502))
+async def get_contacts(app: CurrentApp, client_id: Annotated[str, path_id("clientId")]) -> list[PsaContact]:
+    """A client's contacts."""
+    return await client_contacts(app, client_id)

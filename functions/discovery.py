@@ -1,19 +1,22 @@
-"""Discovery: on demand, daily, and tenant-by-tenant registration."""
+"""Discovery on demand, the known tenants, and tenant-by-tenant registration."""
 
 from __future__ import annotations
 
-import logging
+from typing import Annotated
 
-import azure.functions as func
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from functions.http import json_response, parse_body, serve
-from shared.bootstrap import App, get_app
-from shared.service.discovery import discover, register_tenant
-from shared.service.mappings import refresh_suggestions
+from functions.deps import CurrentApp
+from functions.errors import responses
+from functions.inputs import json_body
+from functions.openapi import DocumentedRoute
+from shared.models import Tenant
+from shared.service.tenants import DiscoveryReport, discover_and_suggest, list_tenants, register_and_suggest
 
-bp = func.Blueprint()
-log = logging.getLogger(__name__)
+__all__ = ["RegisterTenantBody", "router"]
+
+router = APIRouter(tags=["tenants"], route_class=DocumentedRoute)
 
 GUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
@@ -22,40 +25,19 @@ class RegisterTenantBody(BaseModel):
     tenant_id: str = Field(alias="tenantId", pattern=GUID)
 
 
-async def _discover_and_suggest(app: App) -> dict[str, object]:
-    result = await discover(app)
-    mappings = await refresh_suggestions(app)
-    return {"found": result.found, "left": result.left, "tenants": result.tenants, "mappings": mappings}
+@router.post("/discovery", responses=responses(502))
+async def run_discovery(app: CurrentApp) -> DiscoveryReport:
+    """Discover the managed tenants and refresh the mapping suggestions."""
+    return await discover_and_suggest(app)
 
 
-@bp.route(route="discovery", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
-async def run_discovery(req: func.HttpRequest) -> func.HttpResponse:
-    async def handle(app: App) -> func.HttpResponse:
-        return json_response(await _discover_and_suggest(app))
-
-    return await serve(handle)
+@router.get("/tenants")
+async def get_tenants(app: CurrentApp) -> list[Tenant]:
+    """Every known customer tenant with its domains and connection health."""
+    return await list_tenants(app)
 
 
-@bp.timer_trigger(arg_name="timer", schedule="%DISCOVERY_SCHEDULE%", run_on_startup=False)
-async def discovery_timer(timer: func.TimerRequest) -> None:
-    result = await _discover_and_suggest(await get_app())
-    log.info("daily discovery: %s tenants found, %s left", result["found"], result["left"])
-
-
-@bp.route(route="tenants", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-async def list_tenants(req: func.HttpRequest) -> func.HttpResponse:
-    async def handle(app: App) -> func.HttpResponse:
-        return json_response(await app.tenants.list())
-
-    return await serve(handle)
-
-
-@bp.route(route="tenants", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
-async def add_tenant(req: func.HttpRequest) -> func.HttpResponse:
-    async def handle(app: App) -> func.HttpResponse:
-        body = parse_body(req, RegisterTenantBody)
-        tenant = await register_tenant(app, body.tenant_id)
-        await refresh_suggestions(app)
-        return json_response(tenant, 201)
-
-    return await serve(handle)
+@router.post("/tenants", status_code=201, responses=responses(400, 502))
+async def add_tenant(app: CurrentApp, body: Annotated[RegisterTenantBody, json_body(RegisterTenantBody)]) -> Tenant:
+    """Register a tenant by id (tenant-by-tenant mode), once its administrator has consented."""
+    return await register_and_suggest(app, body.tenant_id)

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import azure.functions as func
+from typing import Annotated
 
-from functions.http import json_response, serve
-from shared.bootstrap import App
-from shared.service.reports import secure_score_trend
+from fastapi import APIRouter
 
-__all__ = ["bp", "secure_score"]
+from functions.deps import CurrentApp
+from functions.errors import responses
+from functions.inputs import path_id
+from functions.openapi import DocumentedRoute
+from shared.service.reports import ScoreTrend, secure_score_trend
 
-bp = func.Blueprint()
+__all__ = ["router"]
+
+router = APIRouter(tags=["reports"], route_class=DocumentedRoute)
 
 
-@bp.route(route="clients/{clientId}/secure-score", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-async def secure_score(req: func.HttpRequest) -> func.HttpResponse:
-    async def handle(app: App) -> func.HttpResponse:
-        return json_response(await secure_score_trend(app, req.route_params["clientId"]))
-
-    return await serve(handle)
+@router.get("/clients/{clientId}/secure-score", responses=responses(400, 404, 502))
+async def secure_score(app: CurrentApp, client_id: Annotated[str, path_id("clientId")]) -> ScoreTrend:
+    """The client's daily Secure Score history, the latest point, and the change over 7 and 30 days
+    (null when no score that old is known)."""
+    return await secure_score_trend(app, client_id)

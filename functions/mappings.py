@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-import azure.functions as func
+from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
 
-from functions.http import json_response, parse_body, serve
-from shared.bootstrap import App
+from functions.deps import CurrentApp
+from functions.errors import responses
+from functions.inputs import json_body, path_id
+from functions.openapi import DocumentedRoute
+from shared.models import Mapping
 from shared.service.mappings import Decision, decide, list_mappings, unmap
 
-bp = func.Blueprint()
+__all__ = ["MappingDecisionBody", "router"]
+
+router = APIRouter(tags=["mappings"], route_class=DocumentedRoute)
+TenantId = Annotated[str, path_id("tenantId")]
 
 
 class MappingDecisionBody(BaseModel):
@@ -28,33 +34,21 @@ class MappingDecisionBody(BaseModel):
         return self
 
 
-@bp.route(route="mappings", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-async def get_mappings(req: func.HttpRequest) -> func.HttpResponse:
-    async def handle(app: App) -> func.HttpResponse:
-        return json_response(await list_mappings(app))
-
-    return await serve(handle)
+@router.get("/mappings")
+async def get_mappings(app: CurrentApp) -> list[Mapping]:
+    """Tenant -> client mappings and suggestions."""
+    return await list_mappings(app)
 
 
-@bp.route(route="mappings/{tenantId}", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
-async def post_mapping(req: func.HttpRequest) -> func.HttpResponse:
-    async def handle(app: App) -> func.HttpResponse:
-        body = parse_body(req, MappingDecisionBody)
-        mapping = await decide(
-            app,
-            req.route_params["tenantId"],
-            Decision(body.action),
-            client_id=body.client_id,
-            by=body.decided_by or "api",
-        )
-        return json_response(mapping)
-
-    return await serve(handle)
+@router.post("/mappings/{tenantId}", responses=responses(400, 404, 409, 502))
+async def post_mapping(
+    app: CurrentApp, tenant_id: TenantId, body: Annotated[MappingDecisionBody, json_body(MappingDecisionBody)]
+) -> Mapping:
+    """Confirm, choose (map), import or skip a tenant's client (one client per tenant: 409 when taken)."""
+    return await decide(app, tenant_id, Decision(body.action), client_id=body.client_id, by=body.decided_by or "api")
 
 
-@bp.route(route="mappings/{tenantId}", methods=["DELETE"], auth_level=func.AuthLevel.FUNCTION)
-async def delete_mapping(req: func.HttpRequest) -> func.HttpResponse:
-    async def handle(app: App) -> func.HttpResponse:
-        return json_response(await unmap(app, req.route_params["tenantId"], by="api"))
-
-    return await serve(handle)
+@router.delete("/mappings/{tenantId}", responses=responses(400, 404, 409))
+async def delete_mapping(app: CurrentApp, tenant_id: TenantId) -> Mapping:
+    """Unmap a confirmed or skipped tenant."""
+    return await unmap(app, tenant_id, by="api")

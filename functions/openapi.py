@@ -1,254 +1,110 @@
-"""GET /api/openapi.json: the HTTP API, described from the same pydantic models the routes validate with."""
+"""GET /api/openapi.json: the HTTP API, derived from the routes and the pydantic models they validate with.
+
+FastAPI writes the document from the routes. `DocumentedRoute` (every router's `route_class`) adds
+what FastAPI cannot see: the JSON body a route reads through `functions.inputs.JsonBody` (a dependency,
+so that sign-in is checked before the body), and a summary from the docstring's first sentence.
+`openapi_document` then puts those bodies' schemas in the components, answers bad input with the
+400 every route gives instead of FastAPI's 422, and says how callers sign in.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-import azure.functions as func
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from functions.ambiguities import ApproveInactivationsBody, ResolveAmbiguityBody
-from functions.discovery import RegisterTenantBody
-from functions.http import json_response
-from functions.licenses import CSV_COLUMNS
-from functions.mappings import MappingDecisionBody
-from functions.runs import RunPage, RunStarted, StartRunBody
-from functions.webhook import PsaEventBody
-from shared.models import (
-    Ambiguity,
-    FieldControls,
-    Filters,
-    Mapping,
-    PsaClient,
-    PsaContact,
-    RunRecord,
-    SafetyBrake,
-    Tenant,
+from functions.errors import ErrorBody, responses
+from functions.inputs import JsonBody
+
+__all__ = ["TITLE", "VERSION", "DocumentedRoute", "openapi_document", "router"]
+
+TITLE = "Entra -> PSA contact sync"
+VERSION = "0.1.0"
+DESCRIPTION = (
+    "Keeps each MSP client's PSA contacts in step with its Microsoft Entra ID tenant. Callers sign in with Entra "
+    'ID (the PSA webhook is signed instead). Every error is {"error": {"code", "message", "field"?}}.'
 )
-from shared.security import SIGNATURE_HEADER, TIMESTAMP_HEADER
-from shared.service.reports import LicenseReportRow, ScoreTrend
-from shared.service.settings import ExclusionsInput, FieldControlsInput, FiltersInput, SafetyBrakeInput
-
-bp = func.Blueprint()
-
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    path: str
-    summary: str
-    response: type[BaseModel] | None = None
-    many: bool = False
-    body: type[BaseModel] | None = None
-    errors: tuple[int, ...] = ()
-    status: int = 200
-    query: tuple[tuple[str, str], ...] = ()  # (name, description) of optional query parameters
-    signed: bool = False  # anonymous at the platform, authenticated by the HMAC signature headers instead
-
-
-OPERATIONS: tuple[Operation, ...] = (
-    Operation("post", "/discovery", "Discover the managed tenants and refresh the mapping suggestions"),
-    Operation("get", "/tenants", "Every known customer tenant with its domains and connection health", Tenant, True),
-    Operation(
-        "post",
-        "/tenants",
-        "Register a tenant by id (tenant-by-tenant mode)",
-        Tenant,
-        body=RegisterTenantBody,
-        errors=(400,),
-        status=201,
-    ),
-    Operation("get", "/mappings", "Tenant -> client mappings and suggestions", Mapping, True),
-    Operation(
-        "post",
-        "/mappings/{tenantId}",
-        "Confirm, choose (map), import or skip a tenant's client",
-        Mapping,
-        body=MappingDecisionBody,
-        errors=(400, 404, 409),
-    ),
-    Operation("delete", "/mappings/{tenantId}", "Unmap a confirmed or skipped tenant", Mapping, errors=(404, 409)),
-    Operation("get", "/clients", "The PSA's clients", PsaClient, True),
-    Operation("get", "/clients/{clientId}/contacts", "A client's contacts", PsaContact, True, errors=(404,)),
-    Operation(
-        "get",
-        "/clients/{clientId}/secure-score",
-        "The client's daily Secure Score history, the latest point, and the change over 7 and 30 days "
-        "(null when no score that old is known)",
-        ScoreTrend,
-        errors=(404,),
-    ),
-    Operation(
-        "get",
-        "/licenses",
-        "Unused licences, per tenant and SKU, as of each tenant's last full pass: prepaid, consumed, available, "
-        "held by disabled users, and held by enabled users with no sign-in in 30 / 90 days (null without "
-        "Entra ID P1: unknown). format=csv: text/csv with a header row of "
-        + ", ".join(header for header, _ in CSV_COLUMNS),
-        LicenseReportRow,
-        True,
-        errors=(400, 404),
-        query=(("tenantId", "one tenant only"), ("format", "json (default) or csv")),
-    ),
-    Operation(
-        "post",
-        "/runs",
-        "Start a run (initial, all-tenants, or one tenant; dryRun writes nothing but the run record); "
-        "joins the running run of the same scope instead of starting a second",
-        RunStarted,
-        body=StartRunBody,
-        errors=(400, 404, 409),
-        status=202,
-    ),
-    Operation(
-        "get",
-        "/runs",
-        "Runs, newest first, a page at a time",
-        RunPage,
-        errors=(400,),
-        query=(("limit", "page size, 1-100 (default 20)"), ("after", "the `next` of the previous page")),
-    ),
-    Operation(
-        "get",
-        "/runs/{runId}",
-        "A run: per-tenant status and counts, and every user's outcome with its reason",
-        RunRecord,
-        errors=(400, 404),
-    ),
-    Operation(
-        "get",
-        "/ambiguities",
-        "Users the sync could not match to one contact",
-        Ambiguity,
-        True,
-        errors=(400,),
-        query=(("status", "open, resolved or dismissed (default: all)"),),
-    ),
-    Operation(
-        "post",
-        "/ambiguities/{tenantId}/{userId}",
-        "Resolve an ambiguity: link to an existing contact of the tenant's client, create a new one, or dismiss",
-        Ambiguity,
-        body=ResolveAmbiguityBody,
-        errors=(400, 404, 409, 502),
-    ),
-    Operation(
-        "post",
-        "/tenants/{tenantId}/approve-inactivations",
-        "Approve the inactivations the safety brake held: a tenant run applies those that still hold",
-        RunRecord,
-        body=ApproveInactivationsBody,
-        errors=(400, 404, 409),
-        status=202,
-    ),
-    *(
-        op
-        for path, model, body, summary in (
-            ("field-controls", FieldControls, FieldControlsInput, "Which fields a sync may overwrite"),
-            ("filters", Filters, FiltersInput, "Which users are considered"),
-            ("exclusions", ExclusionsInput, ExclusionsInput, "Exclusion patterns (anchored regular expressions)"),
-            ("safety-brake", SafetyBrake, SafetyBrakeInput, "When a tenant's inactivations are held"),
-        )
-        for op in (
-            Operation(
-                "get",
-                f"/settings/{path}",
-                f"{summary}. With tenantId: {{tenantId, effective, overrides}} for that tenant",
-                model,
-                errors=(400, 404),
-                query=(("tenantId", "a tenant: its effective settings and its overrides"),),
-            ),
-            Operation(
-                "put",
-                f"/settings/{path}",
-                f"{summary}. Global: replaces the section. With tenantId: the tenant's overrides, merged over "
-                "the global values key by key ({} drops them; a filter set to null is lifted)",
-                model,
-                body=body,
-                errors=(400, 404),
-                query=(("tenantId", "store overrides for this tenant"),),
-            ),
-        )
-    ),
-    Operation(
-        "post",
-        "/webhooks/psa",
-        f"The PSA's change notification: starts a tenant run (tenantId, or a mapped clientId) or an all-tenants "
-        f"run. Signed: {TIMESTAMP_HEADER} = unix seconds, {SIGNATURE_HEADER} = 'sha256=' + hex HMAC-SHA256 of "
-        "timestamp + '.' + raw body with WEBHOOK_SECRET; refused if more than 5 minutes old",
-        RunStarted,
-        body=PsaEventBody,
-        errors=(400, 401, 404, 503),
-        status=202,
-        signed=True,
-    ),
-    Operation("get", "/openapi.json", "This document"),
-)
-
-
-def openapi_document() -> dict[str, Any]:
-    models = {m for op in OPERATIONS for m in (op.body, op.response) if m is not None}
-    keyed, defs = models_json_schema(
-        [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
-        ref_template="#/components/schemas/{model}",
-    )
-    refs = {model: keyed[(model, "validation")] for model in models}
-    paths: dict[str, dict[str, Any]] = {}
-    for op in OPERATIONS:
-        paths.setdefault(op.path, {})[op.method] = _operation(op, refs)
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "Entra -> PSA contact sync", "version": "0.1.0"},
-        "servers": [{"url": "/api"}],
-        "components": {
-            "schemas": defs.get("$defs", {}),
-            "securitySchemes": {"functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"}},
-        },
-        "security": [{"functionKey": []}],
-        "paths": paths,
+SIGN_IN = {
+    "entraId": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "Entra ID: App Service Authentication signs people in (the console) and checks the access "
+        "tokens scripts send (client credentials). App roles: reader may read (GET), admin may do everything.",
     }
-
-
-def _operation(op: Operation, refs: dict[type[BaseModel], Any]) -> dict[str, Any]:
-    ok: dict[str, Any] = {"description": "OK"}
-    if op.response is not None:
-        schema = refs[op.response]
-        ok["content"] = {"application/json": {"schema": {"type": "array", "items": schema} if op.many else schema}}
-    responses: dict[str, Any] = {str(op.status): ok}
-    for status in op.errors:
-        responses[str(status)] = {"description": _ERRORS[status], "content": {"application/json": {}}}
-    out: dict[str, Any] = {"summary": op.summary, "responses": responses}
-    params = [p.strip("{}") for p in op.path.split("/") if p.startswith("{")]
-    parameters = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params]
-    parameters += [
-        {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
-        for name, text in op.query
-    ]
-    if op.signed:
-        parameters += [
-            {"name": header, "in": "header", "required": True, "schema": {"type": "string"}}
-            for header in (TIMESTAMP_HEADER, SIGNATURE_HEADER)
-        ]
-        out["security"] = []
-    if parameters:
-        out["parameters"] = parameters
-    if op.body is not None:
-        out["requestBody"] = {"required": True, "content": {"application/json": {"schema": refs[op.body]}}}
-    return out
-
-
-_ERRORS = {
-    400: "The body is invalid: error.field and error.message say which field and why",
-    401: "Bad or missing signature",
-    404: "Unknown id",
-    409: "Conflicts with the current state (e.g. the client is mapped to another tenant)",
-    502: "Microsoft Graph or the PSA refused or failed",
-    503: "Not configured (e.g. WEBHOOK_SECRET is missing) or storage is unavailable",
 }
+_REF = "#/components/schemas/{model}"
+_BODIES: dict[str, type[BaseModel]] = {}  # every JSON body model a DocumentedRoute reads, by schema name
 
 
-@bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-async def openapi(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(openapi_document())
+def _body_model(dependant: Dependant) -> type[BaseModel] | None:
+    for dependency in dependant.dependencies:
+        if isinstance(dependency.call, JsonBody):
+            return dependency.call.model
+        found = _body_model(dependency)
+        if found is not None:
+            return found
+    return None
+
+
+class DocumentedRoute(APIRoute):
+    """An APIRoute that documents its JsonBody and takes its summary from its docstring."""
+
+    def __init__(self, path: str, endpoint: Any, **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        if self.summary is None and self.description:
+            self.summary = " ".join(self.description.split(".")[0].split())
+        model = _body_model(self.dependant)
+        if model is not None:
+            if _BODIES.setdefault(model.__name__, model) is not model:
+                raise RuntimeError(f"two body models are named {model.__name__}: rename one")
+            required = any(field.is_required() for field in model.model_fields.values())
+            content = {"application/json": {"schema": {"$ref": _REF.format(model=model.__name__)}}}
+            self.openapi_extra = {
+                "requestBody": {"required": required, "content": content},
+                **(self.openapi_extra or {}),
+            }
+
+
+router = APIRouter(tags=["meta"], route_class=DocumentedRoute)
+
+
+@router.get("/openapi.json", openapi_extra={"security": []})
+async def openapi(request: Request) -> dict[str, Any]:
+    """This document."""
+    document: dict[str, Any] = request.app.openapi()
+    return document
+
+
+def openapi_document(api: FastAPI) -> dict[str, Any]:
+    """The document of `api` (built once, then cached on the app, as FastAPI does)."""
+    if api.openapi_schema:
+        return api.openapi_schema
+    document = get_openapi(title=TITLE, version=VERSION, routes=api.routes, description=DESCRIPTION)
+    schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
+    _, defs = models_json_schema([(model, "validation") for model in _BODIES.values()], ref_template=_REF)
+    for name, schema in defs.get("$defs", {}).items():
+        if schemas.setdefault(name, schema) != schema:
+            raise RuntimeError(f"two different schemas are named {name}: rename one of the models")
+    for operation in (op for path in document["paths"].values() for op in path.values()):
+        answers = operation["responses"]
+        if answers.pop("422", None) is not None or "requestBody" in operation:
+            answers.setdefault("400", _error_answer(400))
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    document["components"]["securitySchemes"] = SIGN_IN
+    document["security"] = [{name: []} for name in SIGN_IN]
+    api.openapi_schema = document
+    return document
+
+
+def _error_answer(status: int) -> dict[str, Any]:
+    return {
+        "description": responses(status)[status]["description"],
+        "content": {"application/json": {"schema": {"$ref": _REF.format(model=ErrorBody.__name__)}}},
+    }

@@ -1,24 +1,27 @@
-"""Runs (R7): start one by hand or every hour, list them newest first, read one with every user's outcome."""
+"""Runs (R7): start one by hand, list them newest first, read one with every user's outcome.
+(The hourly start is functions/timers.py.)"""
 
 from __future__ import annotations
 
-import logging
+from typing import Annotated
 
-import azure.functions as func
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, model_validator
 
-from functions.http import json_response, parse_body, serve
-from shared.bootstrap import App, get_app
-from shared.errors import ValidationFailed
+from functions.deps import CurrentApp
+from functions.errors import responses
+from functions.inputs import KEY_OR_EMPTY, PageLimit, json_body, path_id
+from functions.openapi import DocumentedRoute
 from shared.models import RunRecord, RunStatus, RunType, Trigger
 from shared.models.base import WireModel
+from shared.service.run_history import RunPage, runs_page
 from shared.service.runs import run_details, start_run
 
-bp = func.Blueprint()
-log = logging.getLogger(__name__)
+__all__ = ["RunStarted", "StartRunBody", "router", "started"]
+
+router = APIRouter(tags=["runs"], route_class=DocumentedRoute)
 
 DEFAULT_PAGE = 20
-MAX_PAGE = 100
 
 
 class StartRunBody(BaseModel):
@@ -44,61 +47,43 @@ class RunStarted(WireModel):
     joined: bool  # a run of the same scope was already going: this is its id (R7.5)
 
 
-class RunPage(WireModel):
-    runs: list[RunRecord]
-    next: str | None = None  # pass as ?after= for the next page; None on the last page
+def started(response: Response, run: RunRecord, was_started: bool) -> RunStarted:
+    """The 202 answer to a start: the run's id, and where to read it."""
+    response.headers["Location"] = f"/api/runs/{run.run_id}"
+    return RunStarted(run_id=run.run_id, status=run.status, joined=not was_started)
 
 
-def _limit(req: func.HttpRequest) -> int:
-    raw = req.params.get("limit")
-    if raw is None:
-        return DEFAULT_PAGE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise ValidationFailed(f"limit must be a whole number from 1 to {MAX_PAGE}", field="limit")
-    return int(raw)
+@router.post("/runs", status_code=202, responses=responses(400, 404, 409))
+async def post_run(
+    app: CurrentApp, response: Response, body: Annotated[StartRunBody, json_body(StartRunBody)]
+) -> RunStarted:
+    """Start a run (initial, all-tenants, or one tenant; dryRun writes nothing but the run record); joins
+    the running run of the same scope instead of starting a second."""
+    run, was_started = await start_run(
+        app,
+        body.type,
+        Trigger.MANUAL,
+        dry_run=body.dry_run,
+        tenant_id=body.tenant_id,
+        requested_by="api",
+        incremental=body.incremental,
+    )
+    return started(response, run, was_started)
 
 
-@bp.route(route="runs", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
-async def post_run(req: func.HttpRequest) -> func.HttpResponse:
-    async def handle(app: App) -> func.HttpResponse:
-        body = parse_body(req, StartRunBody)
-        run, started = await start_run(
-            app,
-            body.type,
-            Trigger.MANUAL,
-            dry_run=body.dry_run,
-            tenant_id=body.tenant_id,
-            requested_by="api",
-            incremental=body.incremental,
-        )
-        started_run = RunStarted(run_id=run.run_id, status=run.status, joined=not started)
-        return json_response(started_run, 202, headers={"Location": f"/api/runs/{run.run_id}"})
-
-    return await serve(handle)
+@router.get("/runs", responses=responses(400))
+async def list_runs(
+    app: CurrentApp,
+    limit: PageLimit = DEFAULT_PAGE,
+    after: Annotated[
+        str | None, Query(max_length=100, pattern=KEY_OR_EMPTY, description="the `next` of the previous page")
+    ] = None,
+) -> RunPage:
+    """Runs, newest first, a page at a time."""
+    return await runs_page(app, limit, after or None)
 
 
-@bp.route(route="runs", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-async def list_runs(req: func.HttpRequest) -> func.HttpResponse:
-    async def handle(app: App) -> func.HttpResponse:
-        limit = _limit(req)
-        runs = await app.runs.page(limit + 1, req.params.get("after") or None)
-        more = len(runs) > limit
-        return json_response(RunPage(runs=runs[:limit], next=runs[limit - 1].run_id if more else None))
-
-    return await serve(handle)
-
-
-@bp.route(route="runs/{runId}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-async def get_run(req: func.HttpRequest) -> func.HttpResponse:
-    async def handle(app: App) -> func.HttpResponse:
-        return json_response(await run_details(app, req.route_params["runId"]))
-
-    return await serve(handle)
-
-
-@bp.timer_trigger(arg_name="timer", schedule="%SYNC_SCHEDULE%", run_on_startup=False)
-async def sync_timer(timer: func.TimerRequest) -> None:
-    # No catch-all here: a failed start raises, and the host records the failed invocation.
-    run, started = await start_run(await get_app(), RunType.ALL_TENANTS, Trigger.TIMER)
-    state = "started" if started else "joined the running"
-    log.info("hourly sync %s run %s%s", state, run.run_id, " (past due)" if timer.past_due else "")
+@router.get("/runs/{runId}", responses=responses(400, 404))
+async def get_run(app: CurrentApp, run_id: Annotated[str, path_id("runId")]) -> RunRecord:
+    """A run: per-tenant status and counts, and every user's outcome with its reason."""
+    return await run_details(app, run_id)

@@ -1,12 +1,20 @@
-"""Sync settings: field controls, filters, exclusions, safety brake; global, or per tenant with ?tenantId=."""
+"""Sync settings: field controls, filters, exclusions, safety brake; global, or per tenant with ?tenantId=.
 
-from __future__ import annotations
+Each section has the same two routes, GET and PUT /api/settings/<section>, built by `_section_routes`.
+"""
 
-import azure.functions as func
+# No `from __future__ import annotations`: the routes' annotations name `body_model`, a local of
+# `_section_routes`, which FastAPI could not resolve from a string.
+from typing import Annotated, Any
 
-from functions.http import json_response, parse_body, serve
-from shared.bootstrap import App
-from shared.errors import ValidationFailed
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from functions.deps import CurrentApp
+from functions.errors import responses
+from functions.inputs import TenantQuery, json_body
+from functions.openapi import DocumentedRoute
+from shared.models import FieldControls, Filters, SafetyBrake
 from shared.service.settings import (
     ExclusionsInput,
     FieldControlsInput,
@@ -14,69 +22,65 @@ from shared.service.settings import (
     SafetyBrakeInput,
     Section,
     SectionInput,
+    TenantSettingsView,
     read_section,
     write_section,
 )
 
-bp = func.Blueprint()
+__all__ = ["router"]
+
+router = APIRouter(tags=["settings"], route_class=DocumentedRoute)
 
 
-def _tenant(req: func.HttpRequest) -> str | None:
-    tenant_id: str | None = req.params.get("tenantId")
-    if tenant_id is not None and not tenant_id.strip():
-        raise ValidationFailed("tenantId is empty", field="tenantId")
-    return tenant_id
+class ExclusionPatterns(BaseModel):
+    """The exclusion patterns in effect (anchored regular expressions)."""
+
+    patterns: list[str]
 
 
-async def _get(req: func.HttpRequest, section: Section) -> func.HttpResponse:
-    async def handle(app: App) -> func.HttpResponse:
-        return json_response(await read_section(app, section, _tenant(req)))
-
-    return await serve(handle)
-
-
-async def _put(req: func.HttpRequest, body_model: type[SectionInput]) -> func.HttpResponse:
-    async def handle(app: App) -> func.HttpResponse:
-        return json_response(await write_section(app, parse_body(req, body_model), _tenant(req)))
-
-    return await serve(handle)
+_TENANT = "With tenantId: {tenantId, effective, overrides} for that tenant."
+_MERGE = (
+    "Global: replaces the section. With tenantId: the tenant's overrides, merged over the global values key "
+    "by key ({} drops them; a filter set to null is lifted)."
+)
 
 
-@bp.route(route="settings/field-controls", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-async def get_field_controls(req: func.HttpRequest) -> func.HttpResponse:
-    return await _get(req, Section.FIELD_CONTROLS)
+def _section_routes(section: Section, shown: type[BaseModel], body_model: type[SectionInput], summary: str) -> None:
+    name = section.value.replace("-", "_")
+
+    async def read(app: CurrentApp, tenant_id: TenantQuery = None) -> Any:
+        return await read_section(app, section, tenant_id)
+
+    async def write(
+        app: CurrentApp, body: Annotated[SectionInput, json_body(body_model)], tenant_id: TenantQuery = None
+    ) -> Any:
+        return await write_section(app, body, tenant_id)
+
+    path = f"/settings/{section.value}"
+    shape: Any = shown | TenantSettingsView
+    router.add_api_route(
+        path,
+        read,
+        methods=["GET"],
+        name=f"get_{name}",
+        summary=summary,
+        description=_TENANT,
+        response_model=shape,
+        responses=responses(400, 404),
+    )
+    router.add_api_route(
+        path,
+        write,
+        methods=["PUT"],
+        name=f"put_{name}",
+        summary=summary,
+        description=_MERGE,
+        response_model=shape,
+        responses=responses(400, 404),
+    )
 
 
-@bp.route(route="settings/field-controls", methods=["PUT"], auth_level=func.AuthLevel.FUNCTION)
-async def put_field_controls(req: func.HttpRequest) -> func.HttpResponse:
-    return await _put(req, FieldControlsInput)
-
-
-@bp.route(route="settings/filters", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-async def get_filters(req: func.HttpRequest) -> func.HttpResponse:
-    return await _get(req, Section.FILTERS)
-
-
-@bp.route(route="settings/filters", methods=["PUT"], auth_level=func.AuthLevel.FUNCTION)
-async def put_filters(req: func.HttpRequest) -> func.HttpResponse:
-    return await _put(req, FiltersInput)
-
-
-@bp.route(route="settings/exclusions", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-async def get_exclusions(req: func.HttpRequest) -> func.HttpResponse:
-    return await _get(req, Section.EXCLUSIONS)
-
-
-@bp.route(route="settings/exclusions", methods=["PUT"], auth_level=func.AuthLevel.FUNCTION)
-async def put_exclusions(req: func.HttpRequest) -> func.HttpResponse:
-    return await _put(req, ExclusionsInput)
-
-
-@bp.route(route="settings/safety-brake", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-async def get_safety_brake(req: func.HttpRequest) -> func.HttpResponse:
-    return await _get(req, Section.SAFETY_BRAKE)
-
-
-@bp.route(route="settings/safety-brake", methods=["PUT"], auth_level=func.AuthLevel.FUNCTION)
-async def put_safety_brake(req: func.HttpRequest) -> func.HttpResponse:
-    return await _put(req, SafetyBrakeInput)
+_section_routes(Section.FIELD_CONTROLS, FieldControls, FieldControlsInput, "Which fields a sync may overwrite")
+_section_routes(Section.FILTERS, Filters, FiltersInput, "Which users are considered")
+_section_routes(Section.EXCLUSIONS, ExclusionPatterns, ExclusionsInput, "Exclusion patterns (anchored regexes)")
+_section_routes(Section.SAFETY_BRAKE, SafetyBrake, SafetyBrakeInput, "When a tenant's inactivations are held")

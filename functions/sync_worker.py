@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
-import logging
-
 import azure.functions as func
-from pydantic import ValidationError
 
 from shared.bootstrap import get_app
-from shared.service.runs import fail_tenant
-from shared.service.sync_tenant import sync_tenant
-from shared.store.names import POISON_QUEUE, SYNC_QUEUE
-from shared.store.queue import TenantMessage
+from shared.service.tenant_queue import POISON_QUEUE, SYNC_QUEUE, fail_from_poison, sync_from_message
+
+__all__ = ["bp", "tenant_poison", "tenant_worker"]
 
 bp = func.Blueprint()
-log = logging.getLogger(__name__)
 
 
 @bp.queue_trigger(arg_name="msg", queue_name=SYNC_QUEUE, connection="AzureWebJobsStorage")
 async def tenant_worker(msg: func.QueueMessage) -> None:
-    # A malformed message raises here too: after the host's retries it lands in the poison queue, kept.
-    message = TenantMessage.model_validate_json(msg.get_body())
-    await sync_tenant(await get_app(), message)
+    await sync_from_message(await get_app(), msg.get_body())
 
 
 @bp.queue_trigger(arg_name="msg", queue_name=POISON_QUEUE, connection="AzureWebJobsStorage")
 async def tenant_poison(msg: func.QueueMessage) -> None:
-    try:
-        message = TenantMessage.model_validate_json(msg.get_body())
-    except ValidationError:
-        log.error("poison message %s is not a tenant message; left for inspection", msg.id)
-        return
-    app = await get_app()
-    current = await app.runs.tenant_result(message.run_id, message.tenant_id)
-    last = current.error if current and current.error else "no error recorded"
-    tries = msg.dequeue_count or "several"
-    await fail_tenant(app, message.run_id, message.tenant_id, f"gave up after {tries} tries: {last}")
+    await fail_from_poison(await get_app(), msg.get_body(), message_id=msg.id, tries=msg.dequeue_count)

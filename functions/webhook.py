@@ -1,55 +1,81 @@
 """POST /api/webhooks/psa: the PSA says something changed; a signed request starts a sync.
 
-Anonymous at the platform (the PSA holds no function key): the HMAC signature is the authentication,
-checked over the exact body bytes before anything is parsed. See shared/security/signature.py.
+Excluded from App Service Authentication (the PSA signs in nowhere): the HMAC signature is the
+authentication, checked over the exact body bytes before anything is parsed. See
+shared/security/signature.py.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Annotated, TypeVar
 
-import azure.functions as func
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+from pydantic import AfterValidator, BaseModel, Field
 
-from functions.http import error_response, json_response, parse_body, serve
-from functions.runs import RunStarted
-from shared.bootstrap import App
+from functions.deps import CurrentApp
+from functions.errors import responses
+from functions.inputs import JsonBody
+from functions.openapi import DocumentedRoute
+from functions.runs import RunStarted, started
+from functions.text import printable
+from shared.errors import ConfigError
 from shared.security import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureRejected, verify
 from shared.service.webhook import start_for_psa_event
 
-bp = func.Blueprint()
+__all__ = ["PsaEventBody", "SignedJsonBody", "router"]
+
+router = APIRouter(tags=["webhooks"], route_class=DocumentedRoute)
 log = logging.getLogger(__name__)
+B = TypeVar("B", bound=BaseModel)
 
 
 class PsaEventBody(BaseModel):
     # Extra keys are ignored: a PSA's payload carries more than the sync needs.
-    event: str = Field(min_length=1, max_length=100)
+    event: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(printable)]  # it is logged
     tenant_id: str | None = Field(default=None, alias="tenantId", min_length=1, max_length=100)
     client_id: str | None = Field(default=None, alias="clientId", min_length=1, max_length=256)
 
 
-@bp.route(route="webhooks/psa", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-async def psa_webhook(req: func.HttpRequest) -> func.HttpResponse:
-    async def handle(app: App) -> func.HttpResponse:
+class SignedJsonBody(JsonBody[B]):
+    """A signed request's body: the secret must be configured (else 503), the signature must match the
+    exact bytes (else 401), and only then is the body validated (else 400)."""
+
+    async def __call__(  # type: ignore[override]
+        self,
+        request: Request,
+        app: CurrentApp,
+        timestamp: Annotated[str | None, Header(alias=TIMESTAMP_HEADER, description="unix seconds")] = None,
+        signature: Annotated[
+            str | None, Header(alias=SIGNATURE_HEADER, description="'sha256=' + hex HMAC-SHA256")
+        ] = None,
+    ) -> B:
         secret = app.settings.webhook_secret.get_secret_value() if app.settings.webhook_secret else ""
         if not secret:
-            log.error("PSA webhook refused: WEBHOOK_SECRET is not configured")
-            return error_response(503, "the webhook is not configured: set the WEBHOOK_SECRET app setting")
-        raw = req.get_body()
+            raise ConfigError("the webhook is not configured: set the WEBHOOK_SECRET app setting")
+        raw = await request.body()
         try:
-            verify(
-                secret,
-                req.headers.get(TIMESTAMP_HEADER),
-                req.headers.get(SIGNATURE_HEADER),
-                raw,
-                now=app.clock().timestamp(),
-            )
+            verify(secret, timestamp, signature, raw, now=app.clock().timestamp())
         except SignatureRejected as exc:
             log.warning("PSA webhook refused: %s", exc)  # the reason only: never the secret or the signature
-            return error_response(401, f"bad signature: {exc}")
-        event = parse_body(req, PsaEventBody)
-        run, started = await start_for_psa_event(app, event.event, tenant_id=event.tenant_id, client_id=event.client_id)
-        accepted = RunStarted(run_id=run.run_id, status=run.status, joined=not started)
-        return json_response(accepted, 202, headers={"Location": f"/api/runs/{run.run_id}"})
+            raise HTTPException(401, f"bad signature: {exc}") from exc
+        return await super().__call__(request)
 
-    return await serve(handle)
+
+@router.post(
+    "/webhooks/psa",
+    status_code=202,
+    summary="The PSA's change notification",
+    description=(
+        "Starts a tenant run (tenantId, or a mapped clientId) or an all-tenants run. Signed, not signed in: "
+        f"{TIMESTAMP_HEADER} = unix seconds, {SIGNATURE_HEADER} = 'sha256=' + hex HMAC-SHA256 of "
+        "timestamp + '.' + raw body with WEBHOOK_SECRET; refused if more than 5 minutes old."
+    ),
+    responses=responses(400, 401, 404, 409, 503),
+    openapi_extra={"security": []},
+)
+async def psa_webhook(
+    app: CurrentApp, response: Response, event: Annotated[PsaEventBody, Depends(SignedJsonBody(PsaEventBody))]
+) -> RunStarted:
+    run, was_started = await start_for_psa_event(app, event.event, tenant_id=event.tenant_id, client_id=event.client_id)
+    return started(response, run, was_started)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.errors import ConfigError
@@ -19,6 +19,7 @@ __all__ = ["DiscoveryMode", "PsaProvider", "Settings", "load_settings"]
 
 DEV_STORAGE = "UseDevelopmentStorage=true"
 KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
+_NOT_DEPLOYED: dict[str, Any] = {"appSetting": False}  # read by the code, never set by the deployment
 
 
 class DiscoveryMode(StrEnum):
@@ -65,6 +66,12 @@ class Settings(BaseSettings):
     psa_api_key: SecretStr | None = Field(default=None, alias="PSA_API_KEY")
     webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
 
+    # App Service sets these on every site; they tell Azure from a developer's machine.
+    website_site_name: str | None = Field(default=None, alias="WEBSITE_SITE_NAME", json_schema_extra=_NOT_DEPLOYED)
+    website_instance_id: str | None = Field(default=None, alias="WEBSITE_INSTANCE_ID", json_schema_extra=_NOT_DEPLOYED)
+    # Local only: with the app bound to loopback, unauthenticated calls act as an admin (functions/auth.py).
+    local_dev_identity: bool = Field(default=False, alias="LOCAL_DEV_IDENTITY", json_schema_extra=_NOT_DEPLOYED)
+
     # Secrets whose Key Vault reference did not resolve (Azure hands the app the reference text itself).
     unresolved_references: tuple[str, ...] = Field(default=(), exclude=True, json_schema_extra={"appSetting": False})
 
@@ -86,6 +93,16 @@ class Settings(BaseSettings):
         if alias in self.unresolved_references:
             return f"{alias} is a Key Vault reference that did not resolve (missing secret or no access)"
         return f"{alias} is not set"
+
+    @field_validator("local_dev_identity")
+    @classmethod
+    def _never_on_app_service(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and (info.data.get("website_site_name") or info.data.get("website_instance_id")):
+            raise ValueError(
+                "is for a developer's machine only, and this is App Service (WEBSITE_SITE_NAME or WEBSITE_INSTANCE_ID "
+                "is set): remove it"
+            )
+        return value
 
     @field_validator("graph_base_url")
     @classmethod

@@ -6,22 +6,19 @@ from typing import Any
 
 import pytest
 
-from functions.ambiguities import get_ambiguities, post_ambiguity, post_approve_inactivations
-from functions.runs import get_run, post_run
-from functions.settings import put_safety_brake
 from shared.devtools.environment import SimulatedEnvironment
 from tests.e2e.http_support import Reply, call, queued_messages
 from tests.integration.helpers import DANA, GREENLEAF, JORDAN, NORTHSTAR, drain, map_northwind
 
-API = "http://localhost/api/"
+API = "/api/"
 
 
 async def sync(env: SimulatedEnvironment, body: dict[str, Any]) -> dict[str, Any]:
     """Start a run over HTTP, drain the queue with the real worker, read the run back over HTTP."""
-    started = await call(post_run, "POST", API + "runs", body=body)
+    started = await call("POST", API + "runs", body=body)
     assert started.status == 202, started.json
     await drain(env, started.json["runId"])
-    reply = await call(get_run, "GET", API + "runs/x", route={"runId": started.json["runId"]})
+    reply = await call("GET", API + "runs/" + started.json["runId"])
     run: dict[str, Any] = reply.json
     return run
 
@@ -33,12 +30,15 @@ def outcome(run: dict[str, Any], tenant_id: str, user_id: str) -> dict[str, Any]
 
 
 async def resolve(body: dict[str, Any], tenant_id: str = GREENLEAF, user_id: str = JORDAN) -> Reply:
-    route = {"tenantId": tenant_id, "userId": user_id}
-    return await call(post_ambiguity, "POST", API + "ambiguities/x/y", body=body, route=route)
+    return await call("POST", f"{API}ambiguities/{tenant_id}/{user_id}", body=body)
+
+
+def approve(tenant_id: str) -> str:
+    return f"{API}tenants/{tenant_id}/approve-inactivations"
 
 
 async def listed(status: str | None = None) -> Reply:
-    return await call(get_ambiguities, "GET", API + "ambiguities", params={"status": status} if status else None)
+    return await call("GET", API + "ambiguities", params={"status": status} if status else None)
 
 
 @pytest.fixture
@@ -119,14 +119,14 @@ async def test_r5_5_approving_a_tenant_with_nothing_held_is_409_and_starts_nothi
     initial: SimulatedEnvironment,
 ) -> None:
     before = await queued_messages(initial.app)
-    reply = await call(post_approve_inactivations, "POST", API, route={"tenantId": GREENLEAF})
+    reply = await call("POST", approve(GREENLEAF))
     assert reply.status == 409
     assert await queued_messages(initial.app) == before == []
 
 
 async def test_r5_5_approving_held_inactivations_starts_a_run_that_applies_them(initial: SimulatedEnvironment) -> None:
     brake = await call(
-        put_safety_brake, "PUT", API, body={"minContacts": 0, "percent": 0}, params={"tenantId": NORTHSTAR}
+        "PUT", API + "settings/safety-brake", body={"minContacts": 0, "percent": 0}, params={"tenantId": NORTHSTAR}
     )
     assert brake.status == 200
     initial.simulator.apply({"op": "disable", "tenantId": NORTHSTAR, "userId": DANA})
@@ -134,14 +134,12 @@ async def test_r5_5_approving_held_inactivations_starts_a_run_that_applies_them(
     assert held["status"] == "partial"
     assert next(t for t in held["tenants"] if t["tenantId"] == NORTHSTAR)["status"] == "held"
 
-    reply = await call(
-        post_approve_inactivations, "POST", API, body={"approvedBy": "lead@msp.example"}, route={"tenantId": NORTHSTAR}
-    )
+    reply = await call("POST", approve(NORTHSTAR), body={"approvedBy": "lead@msp.example"})
 
     assert reply.status == 202
     assert (reply.json["type"], reply.json["tenantId"], reply.json["brakeReleased"]) == ("tenant", NORTHSTAR, True)
     assert reply.json["requestedBy"] == "lead@msp.example"
     await drain(initial, reply.json["runId"])
-    approved = await call(get_run, "GET", API, route={"runId": reply.json["runId"]})
+    approved = await call("GET", API + "runs/" + reply.json["runId"])
     assert outcome(approved.json, NORTHSTAR, DANA)["outcome"] == "inactivated"
-    assert (await call(post_approve_inactivations, "POST", API, route={"tenantId": NORTHSTAR})).status == 409
+    assert (await call("POST", approve(NORTHSTAR))).status == 409

@@ -1,5 +1,5 @@
 """R4.4 end to end on northwind: the unused-licence report (JSON and CSV), the Secure Score trend, and the
-Microsoft 365 facts beside contacts, read through the HTTP functions after real runs.
+Microsoft 365 facts beside contacts, read through the HTTP API after real runs.
 
 Hand computation from shared/devtools/scenarios/northwind.json, clock 2026-11-23 12:00 UTC:
 
@@ -24,18 +24,15 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import UTC, datetime
 from typing import Any
 
-import azure.functions as func
 import pytest
 
-from functions.facts import secure_score
-from functions.licenses import licenses
 from shared.devtools.environment import SimulatedEnvironment
 from shared.models import RunType, TenantStatus
 from shared.sync.facts import P1_NOTE
+from tests.e2e.http_support import Reply, call
 from tests.integration.helpers import GREENLEAF, NORTHSTAR, PIONEER, map_northwind, run_sync
 
 pytestmark = pytest.mark.integration
@@ -53,10 +50,8 @@ EXPECTED = {
 NAMES = {GREENLEAF: "GreenLeaf Dental Group", NORTHSTAR: "Northstar Accounting", PIONEER: "Pioneer Legal Services"}
 
 
-async def get(function: Any, url: str, params: dict[str, str] | None = None, **route: str) -> func.HttpResponse:
-    request = func.HttpRequest("GET", url, params=params or {}, route_params=route, body=b"")
-    response: func.HttpResponse = await function.build().get_user_function()(request)
-    return response
+async def get(url: str, params: dict[str, str] | None = None) -> Reply:
+    return await call("GET", url, params=params)
 
 
 def by_sku(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[Any, ...]]:
@@ -74,10 +69,10 @@ async def synced(env: SimulatedEnvironment) -> SimulatedEnvironment:
 async def test_r4_4_licence_report_has_the_hand_computed_figures_per_tenant_and_sku(
     synced: SimulatedEnvironment,
 ) -> None:
-    response = await get(licenses, "/api/licenses")
+    response = await get("/api/licenses")
 
-    assert response.status_code == 200
-    rows = json.loads(response.get_body())
+    assert response.status == 200
+    rows = response.json
     assert by_sku(rows) == EXPECTED
     assert {r["tenantId"]: r["tenantName"] for r in rows} == NAMES
     greenleaf_spb = next(r for r in rows if (r["tenantId"], r["skuPartNumber"]) == (GREENLEAF, "SPB"))
@@ -86,11 +81,11 @@ async def test_r4_4_licence_report_has_the_hand_computed_figures_per_tenant_and_
 
 
 async def test_r4_4_licence_report_as_csv_gives_the_same_figures(synced: SimulatedEnvironment) -> None:
-    response = await get(licenses, "/api/licenses", {"format": "csv"})
+    response = await get("/api/licenses", {"format": "csv"})
 
-    assert response.status_code == 200
-    assert response.mimetype == "text/csv"
-    lines = list(csv.DictReader(io.StringIO(response.get_body().decode())))
+    assert response.status == 200
+    assert response.content_type == "text/csv"
+    lines = list(csv.DictReader(io.StringIO(response.text)))
     assert len(lines) == len(EXPECTED)
     as_json = [{**line, **{f: int(line[f]) if line[f] else None for f in FIGURES}} for line in lines]
     assert by_sku(as_json) == EXPECTED
@@ -100,14 +95,14 @@ async def test_r4_4_licence_report_as_csv_gives_the_same_figures(synced: Simulat
 
 
 async def test_r4_4_licence_report_narrows_to_one_tenant(synced: SimulatedEnvironment) -> None:
-    response = await get(licenses, "/api/licenses", {"tenantId": GREENLEAF, "format": "csv"})
-    lines = list(csv.DictReader(io.StringIO(response.get_body().decode())))
+    response = await get("/api/licenses", {"tenantId": GREENLEAF, "format": "csv"})
+    lines = list(csv.DictReader(io.StringIO(response.text)))
     assert [(line["tenantName"], line["skuPartNumber"]) for line in lines] == [
         ("GreenLeaf Dental Group", "O365_BUSINESS_ESSENTIALS"),
         ("GreenLeaf Dental Group", "SPB"),
     ]
 
-    northstar = json.loads((await get(licenses, "/api/licenses", {"tenantId": NORTHSTAR})).get_body())
+    northstar = (await get("/api/licenses", {"tenantId": NORTHSTAR})).json
     assert {r["skuPartNumber"]: (r["noSignIn30Days"], r["noSignIn90Days"]) for r in northstar} == {
         "O365_BUSINESS_ESSENTIALS": (None, None),
         "O365_BUSINESS_PREMIUM": (None, None),
@@ -115,11 +110,11 @@ async def test_r4_4_licence_report_narrows_to_one_tenant(synced: SimulatedEnviro
 
 
 async def test_licence_report_refuses_an_unknown_tenant_and_format(synced: SimulatedEnvironment) -> None:
-    unknown = await get(licenses, "/api/licenses", {"tenantId": "00000000-0000-0000-0000-000000000000"})
-    bad_format = await get(licenses, "/api/licenses", {"format": "xlsx"})
+    unknown = await get("/api/licenses", {"tenantId": "00000000-0000-0000-0000-000000000000"})
+    bad_format = await get("/api/licenses", {"format": "xlsx"})
 
-    assert unknown.status_code == 404
-    assert bad_format.status_code == 400 and json.loads(bad_format.get_body())["error"]["field"] == "format"
+    assert unknown.status == 404
+    assert bad_format.status == 400 and bad_format.error["field"] == "format"
 
 
 async def test_r4_4_next_full_pass_recounts_and_removes_vanished_skus(synced: SimulatedEnvironment) -> None:
@@ -132,26 +127,26 @@ async def test_r4_4_next_full_pass_recounts_and_removes_vanished_skus(synced: Si
 
     await run_sync(env, RunType.INITIAL)  # an initial run always reads every user (a full pass)
 
-    rows = by_sku(json.loads((await get(licenses, "/api/licenses")).get_body()))
+    rows = by_sku((await get("/api/licenses")).json)
     assert rows[(GREENLEAF, "SPB")] == (6, 4, 0, 4, 0, 2)
     assert (GREENLEAF, "O365_BUSINESS_ESSENTIALS") not in rows
     assert rows[(NORTHSTAR, "O365_BUSINESS_PREMIUM")] == (5, 3, 1, None, None, 2)
 
 
 async def test_r4_4_secure_score_trend_gives_greenleaf_41_5_of_78(synced: SimulatedEnvironment) -> None:
-    response = await get(secure_score, "/api/clients/c-greenleaf/secure-score", clientId="c-greenleaf")
+    response = await get("/api/clients/c-greenleaf/secure-score")
 
-    assert response.status_code == 200
-    trend = json.loads(response.get_body())
+    assert response.status == 200
+    trend = response.json
     assert trend["latest"] == {"date": "2026-11-22", "currentScore": 41.5, "maxScore": 78.0, "tenantId": GREENLEAF}
     assert trend["history"] == [trend["latest"]]
     assert (trend["change7Days"], trend["change30Days"]) == (None, None)  # one day of history: no change known
 
 
 async def test_secure_score_of_an_unknown_client_is_404(synced: SimulatedEnvironment) -> None:
-    response = await get(secure_score, "/api/clients/c-nobody/secure-score", clientId="c-nobody")
+    response = await get("/api/clients/c-nobody/secure-score")
 
-    assert response.status_code == 404
+    assert response.status == 404
 
 
 async def test_r4_4_sam_rivera_holds_business_premium_and_basic(synced: SimulatedEnvironment) -> None:

@@ -1,0 +1,47 @@
+"""The HTTP app: FastAPI, hosted on Azure Functions by `func.AsgiFunctionApp` (function_app.py) and
+locally by uvicorn (shared/devtools/serve.py). Every route is under /api; the operator console, when
+present, is served from functions/console/ at /."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+
+from functions import (
+    ambiguities,
+    directory,
+    discovery,
+    errors,
+    facts,
+    licenses,
+    mappings,
+    openapi,
+    runs,
+    settings,
+    webhook,
+)
+from functions.auth import authorize
+
+__all__ = ["CONSOLE", "PREFIX", "PUBLIC", "SIGNED_IN", "create_api"]
+
+CONSOLE = Path(__file__).parent / "console"
+PREFIX = "/api"
+PUBLIC = (openapi.router, webhook.router)  # the document, and the webhook (signed, not signed in)
+SIGNED_IN = tuple(m.router for m in (discovery, mappings, directory, facts, licenses, runs, ambiguities, settings))
+
+
+def create_api(*, loopback: bool = False) -> FastAPI:
+    """The app. `loopback`: the server runner binds it to 127.0.0.1 only, so the development identity
+    may stand in for the platform's sign-in (functions/auth.py); never in Azure."""
+    api = FastAPI(title=openapi.TITLE, version=openapi.VERSION, docs_url=None, redoc_url=None, openapi_url=None)
+    api.state.loopback = loopback
+    errors.install(api)
+    for router in PUBLIC:
+        api.include_router(router, prefix=PREFIX)
+    for router in SIGNED_IN:
+        api.include_router(
+            router, prefix=PREFIX, dependencies=[Depends(authorize)], responses=errors.responses(401, 403, 503)
+        )
+    api.openapi = lambda: openapi.openapi_document(api)  # type: ignore[method-assign]
+    return api
