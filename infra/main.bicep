@@ -111,15 +111,23 @@ param fullSyncIntervalHours int = 24
 // ---------------------------------------------------------------------------------------------
 // The PSA
 
-@description('PSA connector; directory is the built-in contact directory.')
+@description('PSA connector: directory is the built-in contact directory; syncro and alga use the Syncro and Alga PSA REST APIs.')
+@allowed([
+  'directory'
+  'syncro'
+  'alga'
+])
 param psaProvider string = 'directory'
 
-@description('Base URL of the PSA API (empty for the built-in directory).')
+@description('Base URL of the PSA API, https (empty for the built-in directory): Syncro https://<subdomain>.syncromsp.com/api/v1, Alga PSA https://<host>/api/v1.')
 param psaBaseUrl string = ''
 
-@description('PSA API key. Optional: empty creates no Key Vault secret (set it later with az keyvault secret set).')
+@description('PSA API key, kept in Key Vault and given to the chosen connector. Optional: empty creates no Key Vault secret (set it later with az keyvault secret set).')
 @secure()
 param psaApiKey string = ''
+
+@description('Alga PSA only: the tenant id sent as x-tenant-id (empty: none).')
+param psaTenantId string = ''
 
 @description('Shared secret the PSA webhook is checked against. Optional: empty creates no Key Vault secret (set it later with az keyvault secret set).')
 @secure()
@@ -236,7 +244,7 @@ module roles './modules/roles.bicep' = {
 var kvRef = '@Microsoft.KeyVault(SecretUri=${vault.outputs.uri}secrets/'
 
 // Every setting shared/config.py reads, plus the platform's own. No secret values here:
-// the four secret settings are Key Vault references or empty.
+// the secret settings are Key Vault references or empty.
 // tests/unit/test_deploy_settings.py checks this block against shared.config.Settings.
 var appSettings = {
   // Storage through the managed identity (the local form is the AzureWebJobsStorage connection string).
@@ -265,8 +273,27 @@ var appSettings = {
   FULL_SYNC_INTERVAL_HOURS: string(fullSyncIntervalHours)
   // The PSA and its webhook
   PSA_PROVIDER: psaProvider
-  PSA_BASE_URL: psaBaseUrl
-  PSA_API_KEY: '${kvRef}${psaApiKeyName})'
+  // Each instance paces itself to 1/maximumInstanceCount of the PSA's rate limit (shared/psa/http/pacing.py).
+  PSA_MAX_INSTANCES: string(maximumInstanceCount)
+  // The chosen connector's settings (PSA_<PROVIDER>__<NAME>); an empty value is the vendor's default
+  // from shared/config.py (Syncro 180 a minute; Alga PSA burst 120, 60 a minute).
+  PSA_SYNCRO__BASE_URL: psaProvider == 'syncro' ? psaBaseUrl : ''
+  PSA_SYNCRO__API_KEY: psaProvider == 'syncro' ? '${kvRef}${psaApiKeyName})' : ''
+  PSA_SYNCRO__RATE_LIMIT_PER_MINUTE: ''
+  PSA_SYNCRO__BURST: ''
+  PSA_SYNCRO__TIMEOUT_SECONDS: ''
+  PSA_SYNCRO__RETRY_ATTEMPTS: ''
+  PSA_SYNCRO__RETRY_INITIAL_WAIT_SECONDS: ''
+  PSA_SYNCRO__RETRY_MAX_WAIT_SECONDS: ''
+  PSA_ALGA__BASE_URL: psaProvider == 'alga' ? psaBaseUrl : ''
+  PSA_ALGA__API_KEY: psaProvider == 'alga' ? '${kvRef}${psaApiKeyName})' : ''
+  PSA_ALGA__TENANT_ID: psaProvider == 'alga' ? psaTenantId : ''
+  PSA_ALGA__RATE_LIMIT_PER_MINUTE: ''
+  PSA_ALGA__BURST: ''
+  PSA_ALGA__TIMEOUT_SECONDS: ''
+  PSA_ALGA__RETRY_ATTEMPTS: ''
+  PSA_ALGA__RETRY_INITIAL_WAIT_SECONDS: ''
+  PSA_ALGA__RETRY_MAX_WAIT_SECONDS: ''
   WEBHOOK_SECRET: '${kvRef}${webhookSecretName})'
 }
 

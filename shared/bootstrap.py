@@ -12,12 +12,11 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from shared.config import PsaProvider, Settings, load_settings
-from shared.errors import ConfigError
+from shared.config import Settings, load_settings
 from shared.graph.client import GraphUserDirectory, new_http_client
 from shared.graph.credentials import build_credential
-from shared.psa.directory import TableDirectory
 from shared.psa.port import PsaConnector
+from shared.psa.registry import build_connector
 from shared.service.app import App, utcnow
 from shared.store.account import StorageAccount
 from shared.store.ambiguities import TableAmbiguityStore
@@ -90,9 +89,7 @@ def default_graph(settings: Settings) -> GraphUserDirectory:
 
 
 def default_psa(settings: Settings, account: StorageAccount) -> PsaConnector:
-    if settings.psa_provider is PsaProvider.DIRECTORY:
-        return TableDirectory(account)
-    raise ConfigError(f"PSA_PROVIDER {settings.psa_provider!r} has no connector yet")
+    return build_connector(settings, account)  # PSA_PROVIDER picks it (shared.psa.registry)
 
 
 _app: App | None = None

@@ -10,12 +10,29 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.errors import ConfigError
 
-__all__ = ["DiscoveryMode", "PsaProvider", "Settings", "load_settings"]
+__all__ = [
+    "AlgaSettings",
+    "DiscoveryMode",
+    "PsaHttpSettings",
+    "PsaProvider",
+    "Settings",
+    "SyncroSettings",
+    "load_settings",
+]
 
 DEV_STORAGE = "UseDevelopmentStorage=true"
 KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
@@ -30,12 +47,58 @@ class DiscoveryMode(StrEnum):
 
 class PsaProvider(StrEnum):
     DIRECTORY = "directory"  # the built-in contact directory in Table Storage
+    SYNCRO = "syncro"
+    ALGA = "alga"
+
+
+class PsaHttpSettings(BaseModel):
+    """One REST PSA's connection, read from `PSA_<PROVIDER>__<NAME>` (e.g. `PSA_SYNCRO__BASE_URL`).
+
+    The rate is the vendor's published limit for the whole app; each instance paces itself to its
+    share (`PSA_MAX_INSTANCES`, `shared.psa.http.pacing`). `burst` 0: the vendor counts a sliding
+    minute (no burst). Retries: `retry_attempts` tries in all, backoff from `retry_initial_wait_seconds`
+    up to `retry_max_wait_seconds`; a `Retry-After` longer than that is left to the host's retry of
+    the tenant. An empty value means the default. Checked when the connector is built (the registry)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    base_url: str = ""
+    api_key: SecretStr | None = None
+    rate_limit_per_minute: float = Field(default=60.0, gt=0)
+    burst: int = Field(default=0, ge=0)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    retry_attempts: int = Field(default=6, ge=1, le=20)
+    retry_initial_wait_seconds: float = Field(default=1.0, ge=0, le=60)
+    retry_max_wait_seconds: float = Field(default=60.0, ge=0, le=600)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_default(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
+        return data
+
+
+class SyncroSettings(PsaHttpSettings):
+    """`PSA_SYNCRO__*`: `https://<subdomain>.syncromsp.com/api/v1`; 180 requests a minute per IP."""
+
+    rate_limit_per_minute: float = Field(default=180.0, gt=0)
+    burst: int = Field(default=0, ge=0)
+
+
+class AlgaSettings(PsaHttpSettings):
+    """`PSA_ALGA__*`: `https://<host>/api/v1`; a token bucket per key, burst 120, 60 a minute.
+    `tenant_id`: sent as `x-tenant-id` when set."""
+
+    tenant_id: str | None = None
+    rate_limit_per_minute: float = Field(default=60.0, gt=0)
+    burst: int = Field(default=120, ge=0)
 
 
 class Settings(BaseSettings):
     """App settings; names are the platform's (`AzureWebJobsStorage`) or upper-case."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True, env_nested_delimiter="__")
 
     # Storage: a connection string locally, identity-based service URIs in Azure.
     storage_connection: str | None = Field(default=None, alias="AzureWebJobsStorage")
@@ -62,8 +125,10 @@ class Settings(BaseSettings):
 
     # The PSA and its webhook.
     psa_provider: PsaProvider = Field(default=PsaProvider.DIRECTORY, alias="PSA_PROVIDER")
-    psa_base_url: str | None = Field(default=None, alias="PSA_BASE_URL")
-    psa_api_key: SecretStr | None = Field(default=None, alias="PSA_API_KEY")
+    # Flex Consumption's maximumInstanceCount (the Bicep sets both): each instance paces to its share.
+    psa_max_instances: int = Field(default=10, ge=1, le=1000, alias="PSA_MAX_INSTANCES")
+    psa_syncro: SyncroSettings = Field(default_factory=SyncroSettings, alias="PSA_SYNCRO")
+    psa_alga: AlgaSettings = Field(default_factory=AlgaSettings, alias="PSA_ALGA")
     webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
 
     # App Service sets these on every site; they tell Azure from a developer's machine.
@@ -80,13 +145,17 @@ class Settings(BaseSettings):
     def _drop_unresolved_references(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        unresolved = tuple(
-            sorted(k for k, v in data.items() if isinstance(v, str) and v.strip().startswith(KEY_VAULT_REFERENCE))
-        )
+        unresolved = sorted(k for k, v in data.items() if _is_reference(v))
+        cleaned = {k: v for k, v in data.items() if k not in unresolved}
+        for key, value in data.items():  # nested settings (PSA_SYNCRO__API_KEY) arrive as one dict
+            if isinstance(value, dict) and any(_is_reference(v) for v in value.values()):
+                alias = _alias_of(cls, key)
+                unresolved += sorted(f"{alias}__{k.upper()}" for k, v in value.items() if _is_reference(v))
+                cleaned[key] = {k: v for k, v in value.items() if not _is_reference(v)}
         if not unresolved:
             return data
         # Never use "@Microsoft.KeyVault(...)" as a secret: treat it as unset and say which setting it was.
-        return {k: v for k, v in data.items() if k not in unresolved} | {"unresolved_references": unresolved}
+        return cleaned | {"unresolved_references": tuple(sorted(unresolved))}
 
     def missing(self, alias: str) -> str:
         """Why a setting the caller needs has no value, naming it."""
@@ -110,10 +179,29 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
 
+def _is_reference(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().startswith(KEY_VAULT_REFERENCE)
+
+
+def _alias_of(settings: type[BaseSettings], key: str) -> str:
+    field = settings.model_fields.get(key)
+    return (field.alias if field is not None and field.alias else key).upper()
+
+
+def _setting_name(loc: tuple[int | str, ...]) -> str:
+    """An error's location as the app setting's name: `PSA_SYNCRO__BASE_URL` for a nested one."""
+    if not loc:
+        return "?"
+    head = str(loc[0])
+    if len(loc) == 1:
+        return head
+    return "__".join([_alias_of(Settings, head), *(str(part).upper() for part in loc[1:])])
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read and validate the settings; `overrides` (by alias or field name) win over the environment."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        problems = "; ".join(f"{err['loc'][0] if err['loc'] else '?'}: {err['msg']}" for err in exc.errors())
+        problems = "; ".join(f"{_setting_name(err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ConfigError(f"invalid app settings: {problems}") from exc

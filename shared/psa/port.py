@@ -17,6 +17,8 @@ __all__ = [
     "ContactDirectory",
     "NewContact",
     "PsaConnector",
+    "RunNotes",
+    "take_psa_notes",
 ]
 
 
@@ -95,3 +97,18 @@ class BulkContacts(Protocol):
         """One result per item, in order: None when written, or the PSA's refusal of that item. Each
         item is taken or refused whole; the sync sends a contact's facts as an item of their own."""
         ...
+
+
+@runtime_checkable
+class RunNotes(Protocol):
+    """Optional: a connector with something to say in a tenant's result, e.g. a custom field the PSA
+    does not have, so its facts are skipped (R8.4: one note per tenant run, never a failure)."""
+
+    def take_notes(self, client_id: str) -> list[str]:
+        """The notes gathered for this client since the last call (each once)."""
+        ...
+
+
+def take_psa_notes(psa: object, client_id: str) -> list[str]:
+    """The connector's notes for the client's run; [] from a connector that keeps none."""
+    return psa.take_notes(client_id) if isinstance(psa, RunNotes) else []

@@ -81,11 +81,12 @@ async def resolve(
                     client_id=client_id,
                     controls=settings.field_controls,
                     links=links,
+                    capabilities=app.psa.capabilities,
                 )
             except ResolveRefused as exc:
                 raise Conflict(str(exc)) from exc
         else:
-            plan = resolve_to_new(user, tenant_id=tenant_id, client_id=client_id)
+            plan = resolve_to_new(user, tenant_id=tenant_id, client_id=client_id, capabilities=app.psa.capabilities)
         outcome, link, _ = await apply_user(app, client_id, plan)
         if link is not None:
             await app.links.save(link)

@@ -7,7 +7,7 @@ import logging
 from shared.service.app import App
 from shared.service.tenant_reads import TenantReads
 from shared.store.facts import ScorePoint
-from shared.sync.client_facts import client_facts
+from shared.sync.client_facts import client_facts, client_facts_changed
 from shared.sync.licenses import license_usage
 
 __all__ = ["record_tenant_facts"]
@@ -35,7 +35,7 @@ async def record_tenant_facts(app: App, tenant_id: str, client_id: str, reads: T
     writes = 0
     client = await app.psa.get_client(client_id)
     current = client.microsoft if client else None
-    if current is None or current.model_copy(update={"updated_at": None}) != facts:
+    if client_facts_changed(facts, current, app.psa.capabilities.client_fact_fields):
         await app.psa.write_client_facts(client_id, facts.model_copy(update={"updated_at": now}))
         writes = 1
     if score is not None and score.current_score is not None:

@@ -18,6 +18,7 @@ from shared.models import (
     TenantStatus,
     UserOutcome,
 )
+from shared.psa.port import take_psa_notes
 from shared.service.app import App
 from shared.service.apply import apply_plan
 from shared.service.runs import record_tenant_result
@@ -70,6 +71,7 @@ async def plan_pass(
             users=users,
             complete=complete,
             contacts=await app.psa.list_contacts(work.client_id),
+            capabilities=app.psa.capabilities,  # after the list: a connector may learn what it holds there
             links=await app.links.for_tenant(work.tenant_id),
             ambiguities=await app.ambiguities.for_tenant(work.tenant_id),
             settings=work.settings,
@@ -120,7 +122,7 @@ async def finish_pass(
             "status": TenantStatus.HELD if held else TenantStatus.SUCCEEDED,
             "error": None,
             "counts": Counts.of(outcomes),
-            "notes": notes,
+            "notes": [*notes, *take_psa_notes(app.psa, work.client_id)],
             "pass_kind": kind,
             "psa_writes": writes,
             "started_at": work.started,

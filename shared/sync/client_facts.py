@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from shared.models import ClientMicrosoftFacts, EntraUser
 
-__all__ = ["ACTIVE_WINDOW", "client_facts", "is_active", "is_licensed"]
+__all__ = ["ACTIVE_WINDOW", "client_facts", "client_facts_changed", "is_active", "is_licensed"]
 
 # "Active" = an enabled user who signed in within this window (interactive or not). Without Entra ID P1
 # Graph does not give sign-in activity, so the count is unknown (None), never a guess.
@@ -41,3 +41,15 @@ def client_facts(
         secure_score=secure_score,
         secure_score_max=secure_score_max,
     )
+
+
+def client_facts_changed(
+    new: ClientMicrosoftFacts, current: ClientMicrosoftFacts | None, held: Collection[str]
+) -> bool:
+    """True if `new` must be written: there are none yet, or one the PSA keeps (`held`,
+    `Capabilities.client_fact_fields`) differs; the others read back blank (R8.1). The time they
+    were taken never counts."""
+    if current is None:
+        return True
+    fields = set(held) - {"updated_at"}
+    return new.model_dump(include=fields) != current.model_dump(include=fields)

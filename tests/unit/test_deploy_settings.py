@@ -15,9 +15,10 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 
 import pytest
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
+from pydantic.fields import FieldInfo
 
-from shared.config import Settings
+from shared.config import AlgaSettings, Settings
 from shared.store.names import POISON_QUEUE, SYNC_QUEUE, TABLES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,18 +151,30 @@ def bicep_params(code: str) -> dict[str, bool]:
 # --- what the code reads, what the deployment sets --------------------------------------------------
 
 
+def _app_settings(settings: type[Settings]) -> list[tuple[str, FieldInfo]]:
+    """(app setting name, field) for every setting: a nested model's fields as `ALIAS__FIELD`
+    (pydantic-settings' `env_nested_delimiter`, e.g. `PSA_SYNCRO__API_KEY`)."""
+    found: list[tuple[str, FieldInfo]] = []
+    for name, field in settings.model_fields.items():
+        if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("appSetting") is False:
+            continue
+        alias = field.alias or name
+        nested = field.annotation
+        if isinstance(nested, type) and issubclass(nested, BaseModel):
+            found += [(f"{alias}__{sub.upper()}", inner) for sub, inner in nested.model_fields.items()]
+        else:
+            found.append((alias, field))
+    return found
+
+
 def code_settings(settings: type[Settings] = Settings) -> list[str]:
-    return [
-        field.alias or name
-        for name, field in settings.model_fields.items()
-        if not (isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("appSetting") is False)
-    ]
+    return [alias for alias, _ in _app_settings(settings)]
 
 
 def secret_settings(settings: type[Settings] = Settings) -> list[str]:
     return [
-        field.alias or name
-        for name, field in settings.model_fields.items()
+        alias
+        for alias, field in _app_settings(settings)
         if SecretStr in typing.get_args(field.annotation) or field.annotation is SecretStr
     ]
 
@@ -232,6 +245,21 @@ def test_the_deployment_sets_nothing_that_neither_the_code_nor_the_platform_read
     assert unknown == set(), f"{form} sets settings nobody reads (a typo?): {sorted(unknown)}"
 
 
+def test_nested_settings_are_listed_by_their_app_setting_names() -> None:
+    class SettingsWithANestedPsa(Settings):
+        psa_acme: AlgaSettings = Field(default_factory=AlgaSettings, alias="PSA_ACME")
+
+    names = code_settings(SettingsWithANestedPsa)
+
+    assert {"PSA_ACME__BASE_URL", "PSA_ACME__API_KEY", "PSA_ACME__TENANT_ID"} <= set(names)
+    assert "PSA_ACME" not in names
+    assert "PSA_ACME__API_KEY" in secret_settings(SettingsWithANestedPsa)
+
+
+def test_each_instance_paces_to_the_share_the_bicep_scales_out_to() -> None:
+    assert bicep_settings()["PSA_MAX_INSTANCES"] == "string(maximumInstanceCount)"
+
+
 def test_azure_reaches_storage_with_the_managed_identity_not_a_connection_string() -> None:
     settings = bicep_settings()
 
@@ -247,7 +275,14 @@ def test_secrets_reach_the_app_only_as_key_vault_references() -> None:
     assert key_vault_reference, "main.bicep should build its Key Vault references in one variable"
     reference = key_vault_reference.group(1)
 
-    assert secret_settings() == ["GRAPH_CLIENT_SECRET", "GRAPH_CLIENT_CERTIFICATE", "PSA_API_KEY", "WEBHOOK_SECRET"]
+    assert secret_settings() == [
+        "GRAPH_CLIENT_SECRET",
+        "GRAPH_CLIENT_CERTIFICATE",
+        "PSA_SYNCRO__API_KEY",
+        "PSA_ALGA__API_KEY",
+        "WEBHOOK_SECRET",
+        "CONSENT_STATE_SECRET",
+    ]
     for alias in secret_settings():
         for outcome in _outcomes(settings[alias]):
             assert outcome == "''" or outcome.startswith(f"'${{{reference}}}"), f"{alias}: {outcome} in Bicep"

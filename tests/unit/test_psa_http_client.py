@@ -228,3 +228,24 @@ async def test_a_success_that_is_not_json_is_unavailable_not_a_crash() -> None:
 
     with pytest.raises(PsaUnavailable, match="not JSON"):
         await client(handle, FakeTime()).json("GET", "/contacts")
+
+
+async def test_r8_7_a_408_is_retried_even_for_a_create() -> None:
+    handle, seen = answers(httpx.Response(408), OK)
+
+    await client(handle, FakeTime()).json("POST", "/contacts", body={"name": "A"})
+
+    assert len(seen) == 2
+
+
+def test_an_answer_of_an_unknown_shape_is_unavailable_not_a_crash() -> None:
+    from pydantic import BaseModel
+
+    class Thing(BaseModel):
+        id: int
+
+    http = client(answers(OK)[0], FakeTime())
+
+    assert http.shape(Thing, {"id": 3}) == Thing(id=3)
+    with pytest.raises(PsaUnavailable, match="shape"):
+        http.shape(Thing, {"name": "no id"})

@@ -7,14 +7,14 @@ mapped by its answer:
 |---|---|---|
 | 2xx | taken | returned |
 | 429 | throttled | limiter paused for `Retry-After` (seconds or date) or the backoff, retried |
-| 5xx, timeout, connection reset | outage | retried with exponential backoff and jitter |
+| 5xx, 408, timeout, connection reset | outage | retried with exponential backoff and jitter |
 | 401, 403 | the key or its permissions | `PsaError` (not one item's fault, not transient) |
 | other 4xx | this item refused | `PsaRefused` with the vendor's message, not retried |
 
 Retries are tenacity's (`RetryPolicy.attempts` tries in all); after the last, or when the vendor
 asks for a wait longer than `RetryPolicy.max_wait` (the worker would do better to let the host retry
 the tenant later), `PsaUnavailable`. A POST (a create) is repeated only when the vendor cannot have
-taken it (429, 503, or the connection never opened): after a timeout or a reset mid-request it may
+taken it (429, 503, 408, or the connection never opened): after a timeout or a reset mid-request it may
 have, so `PsaUnavailable` is raised at once and the tenant's retry finds the contact by email
 instead of making a second one (R8.5).
 """
@@ -25,9 +25,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
 from tenacity.wait import wait_exponential_jitter
@@ -43,6 +44,7 @@ __all__ = ["PsaHttpClient", "RetryPolicy"]
 log = logging.getLogger(__name__)
 
 Params = Mapping[str, str | int | list[str] | list[int]]
+M = TypeVar("M", bound=BaseModel)
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
@@ -122,6 +124,17 @@ class PsaHttpClient:
         except ValueError as exc:
             raise PsaUnavailable(f"{self.vendor} answered {method} {path} with a body that is not JSON") from exc
 
+    def shape(self, model: type[M], answer: Any) -> M:
+        """`answer` read as `model`; an answer of another shape is the vendor's fault, not an item's:
+        `PsaUnavailable` (the tenant is retried later), never a crash."""
+        try:
+            return model.model_validate(answer)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+            raise PsaUnavailable(
+                f"{self.vendor} answered in a shape this connector does not know ({problems})"
+            ) from exc
+
     async def request(
         self, method: str, path: str, *, params: Params | None = None, body: Any = None
     ) -> httpx.Response:
@@ -162,9 +175,9 @@ class PsaHttpClient:
             self.stats.throttled += 1
             wait = retry_after_seconds(response.headers.get("Retry-After"))
             raise _Transient(message, status=status, retry_after=wait, throttled=True)
-        if status >= 500:
+        if status >= 500 or status == 408:
             self.stats.server_errors += 1
-            if method == "POST" and status != 503:
+            if method == "POST" and status not in (503, 408):
                 raise PsaUnavailable(f"{self.vendor} POST /{path}: {message}; not repeated", status=status)
             wait = retry_after_seconds(response.headers.get("Retry-After"))
             raise _Transient(message, status=status, retry_after=wait, throttled=False)
