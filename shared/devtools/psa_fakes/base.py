@@ -95,6 +95,14 @@ class PsaFake(ABC):
             response.headers["Retry-After"] = str(decision.retry_after_seconds)
         return response
 
+    def check_request(self, request: FakeRequest) -> tuple[Any, list[str]]:
+        """The request's parsed JSON body and the ways it breaks the vendor spec (empty: it conforms). A
+        vendor overrides it for the endpoints it serves beyond its spec extract (`extract.OutsideExtract`)."""
+        body, problems = _parse_body(request)
+        if not problems:
+            problems = self.spec.check(request.method, request.path, request.query, body, dict(request.headers))
+        return body, problems
+
     def nonconforming(self, problems: list[str]) -> FakeResponse:
         response = self.error(400, "SPEC_VIOLATION", "the request does not conform to the vendor spec", problems)
         response.headers["X-Fake-Spec-Violation"] = "1"
@@ -255,9 +263,7 @@ class PsaFake(ABC):
             response = self.throttle_response(decision)
             self.decorate(response, decision)
             return response
-        body, problems = _parse_body(request)
-        if not problems:
-            problems = self.spec.check(request.method, request.path, request.query, body, dict(request.headers))
+        body, problems = self.check_request(request)
         if problems:
             with self._log_lock:
                 self._violations.append(SpecViolation(request.method, request.path, request.query, tuple(problems)))

@@ -58,6 +58,12 @@ class SlidingWindow:
             seen.append(now)
             return RateDecision(True, self.limit, self.limit - len(seen))
 
+    def used(self, key: str) -> int:
+        """Requests allowed for `key` in the last `window` seconds."""
+        now = time.monotonic()
+        with self._lock:
+            return sum(1 for at in self._seen.get(key, ()) if at > now - self.window)
+
     def reset(self) -> None:
         with self._lock:
             self._seen.clear()

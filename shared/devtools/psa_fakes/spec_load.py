@@ -11,7 +11,10 @@ fixed here, on the loaded copy:
 - a `path` parameter that is not in its path template (ConnectWise's `transferContactId`) becomes an
   optional `query` parameter;
 - C#-style type names in parameters (Halo's `bool`, `int`, `double`, `DateTime`, `List<int>`, `obj`)
-  map to JSON Schema types.
+  map to JSON Schema types;
+- a .NET `object` value rendered as a JSON object type takes any JSON value, as the vendors' payloads
+  send it (`_ANY_VALUE`: ConnectWise's `PatchOperation.value` and `CustomFieldValue.value`, Autotask's
+  query `Filter.value`, which the spec types as its `ValueItem` binding wrapper).
 
 `additionalProperties` is kept as the spec says; vendor rules that the spec does not state (Alga's
 strict bodies, partial PUTs) are `Quirks`, applied by the checker.
@@ -39,6 +42,16 @@ _CSHARP_TYPES: dict[str, dict[str, Any]] = {
     "DateTime": {"type": "string", "format": "date-time"},
     "List<int>": {"type": "array", "items": {"type": "integer"}},
     "obj": {},
+}
+
+
+# JSON pointers (before `$ref`s are made absolute) of schemas that take any JSON value, per vendor.
+_ANY_VALUE: dict[str, tuple[str, ...]] = {
+    "connectwise": (
+        "/components/schemas/PatchOperation/properties/value",
+        "/components/schemas/CustomFieldValue/properties/value",
+    ),
+    "autotask": ("/definitions/Filter/properties/value",),
 }
 
 
@@ -83,6 +96,13 @@ def load_document(path: Path, vendor: str) -> dict[str, Any]:
             if isinstance(operation, dict):
                 operation.pop("extensions", None)
         _move_stray_path_parameters(template, item)
+    for pointer in _ANY_VALUE.get(vendor, ()):
+        *parents, last = pointer.strip("/").split("/")
+        holder = document
+        for key in parents:
+            holder = holder.get(key) or {}
+        if last in holder:
+            holder[last] = {}
     _normalise(document, urn)
     return document
 
