@@ -50,7 +50,8 @@ class MemoryPsa:
 
     # test controls
     def refuse(self, email: str, message: str | None = None) -> None:
-        """Refuse creating, changing or writing facts on a contact with this email (R3.5)."""
+        """Refuse creating, changing or writing facts on a contact with this email, or giving a
+        contact this email (R3.5)."""
         self._refused[email.lower()] = message or f"a contact with email {email} already exists under another client"
 
     def refuse_facts(self, email: str) -> None:
@@ -69,13 +70,15 @@ class MemoryPsa:
         return sorted((c for c in self.contacts.values() if c.client_id == client_id), key=lambda c: c.id)
 
     # faults
-    def _attempt(self, kind: str, email: str, *, facts: bool = False) -> None:
+    def _attempt(self, kind: str, *emails: str, facts: bool = False) -> None:
+        """Count one write of `kind` on a contact with `emails` (its own, and a new one it is given)."""
         self.attempts[kind] += 1
         if self.attempts[kind] in self._unavailable.get(kind, set()):
             self.faults_fired[f"unavailable {kind}"] += 1
             raise PsaUnavailable(f"the PSA is unavailable (503) on {kind} #{self.attempts[kind]}", status=503)
-        message = self._refused.get(email.lower())
-        if message is None and facts and email.lower() in self._refused_facts:
+        lowered = [email.lower() for email in emails if email]
+        message = next((self._refused[e] for e in lowered if e in self._refused), None)
+        if message is None and facts and any(e in self._refused_facts for e in lowered):
             message = "the PSA refused the contact's custom fields"
         if message is not None:
             self.faults_fired[f"refused {kind}"] += 1
@@ -194,9 +197,10 @@ class MemoryPsa:
         contact = self._contact(client_id, item.contact_id)
         update: dict[str, object] = {}
         if item.changes or item.active is not None:
-            self._attempt("update" if item.changes else "activate", contact.email)
+            emails = (contact.email, item.changes.get("email", ""))  # a PSA refuses an email it will not take
+            self._attempt("update" if item.changes else "activate", *emails)
             if item.changes and item.active is not None:
-                self._attempt("activate", contact.email)
+                self._attempt("activate", *emails)
             update |= dict(item.changes)
             if item.active is not None:
                 update |= {"active": item.active, "inactive_reason": None if item.active else item.inactive_reason}
