@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from shared.errors import GraphError, GraphForbidden, PsaUnavailable
+from shared.graph.pages import SecureScore, SubscribedSku
 from shared.models import (
     EntraUser,
     Filters,
@@ -25,7 +26,9 @@ from shared.service.app import App
 from shared.service.delta_pass import NO_CHANGES
 from shared.service.runs import start_run
 from shared.service.sync_tenant import BUSY_RETRY_SECONDS, sync_tenant
+from shared.service.tenant_reads import SECURE_SCORE_NOTE
 from shared.store.queue import TenantMessage
+from shared.sync.facts import P1_NOTE
 from tests.unit.fakes import (
     FakeClock,
     FakeGraph,
@@ -37,7 +40,7 @@ from tests.unit.fakes import (
     fake,
     fake_app,
 )
-from tests.unit.fakes.builders import CLIENT, TENANT, entra_user, map_tenant
+from tests.unit.fakes.builders import BASIC, CLIENT, TENANT, entra_user, map_tenant
 
 ANN, BOB, CY = (entra_user("u-ann", "ann.lee"), entra_user("u-bob", "bob.ray"), entra_user("u-cy", "cy.ng"))
 
@@ -367,7 +370,7 @@ async def test_r8_7_an_unavailable_psa_raises_for_the_host_to_retry_and_the_retr
     assert psa.faults_fired["unavailable create"] == 1
     assert len(await app.links.for_tenant(TENANT)) == 2
     retried = await sync_tenant(app, message)
-    assert retried is not None and retried.counts.created == 1 and retried.counts.failed == 0
+    assert retried is not None and retried.status is TenantStatus.SUCCEEDED and retried.counts.failed == 0
     assert sorted(c.entra_user_id or "" for c in psa.of_client(CLIENT)) == ["u-ann", "u-bob", "u-cy"]
 
 
@@ -395,3 +398,60 @@ async def test_r7_6_a_second_full_pass_with_nothing_changed_writes_nothing(bulk:
 
 def _last_run(app: App) -> str:
     return min(fake(app.runs, FakeRunStore).runs)  # run ids sort newest first
+
+
+# Entra ID P1 and the optional reads
+
+
+async def test_a_tenant_without_p1_is_synced_with_a_note_and_not_asked_again_for_a_week() -> None:
+    app, tenant, _ = await world()
+    tenant.p1 = False
+
+    first = await initial(app)
+
+    assert P1_NOTE in first.notes and first.counts.created == 3
+    assert tenant.faults_fired["403 the MFA report"] == 1 and tenant.calls["users"] == 1
+    cursor = await app.cursors.get(TENANT)
+    assert cursor is not None and cursor.entra_p1 is False
+    again = await run(app, trigger=Trigger.MANUAL)
+    assert again is not None and P1_NOTE in again.notes
+    assert tenant.calls["registration_details"] == 1  # known without P1: not asked again
+
+
+async def test_sign_in_activity_refused_alone_still_means_no_p1() -> None:
+    app, tenant, _ = await world()
+    tenant.fail("users", GraphForbidden("signInActivity needs Entra ID P1", status=403))
+
+    result = await initial(app)
+
+    assert tenant.faults_fired["users"] == 1 and tenant.calls["users"] == 2  # asked again without it
+    assert P1_NOTE in result.notes
+
+
+async def test_an_unreadable_secure_score_is_a_note_not_a_failure() -> None:
+    app, tenant, _ = await world()
+    tenant.secure_score_readable = False
+
+    result = await initial(app)
+
+    assert tenant.faults_fired["403 secureScores"] == 1
+    assert SECURE_SCORE_NOTE in result.notes and result.status is TenantStatus.SUCCEEDED
+
+
+async def test_r4_4_the_clients_facts_secure_score_and_licence_usage_are_kept_after_a_full_pass() -> None:
+    app, tenant, psa = await world()
+    tenant.secure_score = SecureScore(current_score=42.0, max_score=80.0)
+    tenant.skus = [SubscribedSku(sku_id=BASIC, sku_part_number="O365_BUSINESS_ESSENTIALS", consumed_units=3)]
+
+    await initial(app)
+    writes = psa.done["client_facts"]
+    await run(app, trigger=Trigger.MANUAL)
+
+    client = psa.clients[CLIENT]
+    assert client.microsoft is not None and client.microsoft.secure_score == 42.0
+    assert client.microsoft.licensed_users == 3
+    assert writes == 1 and psa.done["client_facts"] == 1  # unchanged facts are not written again
+    [point] = await app.secure_scores.history(CLIENT)
+    assert point.current_score == 42.0 and point.tenant_id == TENANT
+    [usage] = await app.licenses.list(TENANT)
+    assert usage.sku_part_number == "O365_BUSINESS_ESSENTIALS" and usage.consumed == 3

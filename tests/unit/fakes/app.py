@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -72,9 +73,9 @@ def fake_app(*, graph: FakeGraph | None = None, **overrides: Any) -> App:
         "graph_factory": lambda: the_graph,
         "clock": FakeClock(),
     }
-    unknown = set(overrides) - set(fields)
+    unknown = set(overrides) - {f.name for f in dataclasses.fields(App)}
     if unknown:
-        raise TypeError(f"fake_app: App has no port {', '.join(sorted(unknown))}")
+        raise TypeError(f"fake_app: App has no field {', '.join(sorted(unknown))}")
     return App(**(fields | overrides))
 
 
