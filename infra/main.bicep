@@ -162,6 +162,7 @@ var tableNames = [
   'DirectoryContacts'
   'SecureScores'
   'Licenses'
+  'WebhookReceipts'
 ]
 var queueNames = [
   'tenant-sync'

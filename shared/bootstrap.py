@@ -31,6 +31,7 @@ from shared.store.runs import TableRunStore
 from shared.store.scope_locks import TableScopeLocks
 from shared.store.settings_repo import TableSyncSettingsStore
 from shared.store.tenants import TableTenantStore
+from shared.store.webhook_receipts import TableWebhookReceipts
 
 __all__ = ["App", "build_app", "get_app", "set_app", "utcnow"]
 
@@ -65,6 +66,7 @@ def build_app(
         "queue": QueueWorkQueue(account),
         "secure_scores": TableSecureScoreStore(account),
         "licenses": TableLicenseUsageStore(account),
+        "webhook_receipts": TableWebhookReceipts(account),
         "graph_factory": lambda: default_graph(settings),
         "clock": utcnow,
         "ensure_storage": account.ensure,

@@ -5,9 +5,12 @@
     ├── ValidationFailed         bad input from an operator or a caller (HTTP 400)
     ├── NotFound                 an unknown id (HTTP 404)
     ├── Conflict                 breaks a rule such as one client per tenant (HTTP 409)
-    ├── GraphError               Microsoft Graph or its token endpoint refused or failed
-    │   ├── TenantNotConsented   the app is not consented in that customer tenant
-    │   ├── GraphForbidden       403: a role or licence (Entra ID P1) is missing
+    ├── GraphError               Microsoft Graph or its token endpoint refused or failed (transient: retry)
+    │   ├── GraphPermanent       retrying cannot help: the tenant fails at once, with this message
+    │   │   ├── TenantNotConsented       the app is not consented in that customer tenant
+    │   │   ├── GraphForbidden           403: a role or licence (Entra ID P1) is missing
+    │   │   ├── GraphRequestRefused      400 / 404: a malformed or unknown id (a deleted group in the filters)
+    │   │   └── GraphCredentialRejected  Entra refused the partner app's own credential (a wrong secret)
     │   └── DeltaExpired         410 / syncStateNotFound: start a full pass
     ├── PsaError                 the PSA refused or failed a call
     │   ├── PsaRefused           the PSA refused this item (validation, duplicate email): that user fails (R3.5)
@@ -25,8 +28,11 @@ __all__ = [
     "ConfigError",
     "Conflict",
     "DeltaExpired",
+    "GraphCredentialRejected",
     "GraphError",
     "GraphForbidden",
+    "GraphPermanent",
+    "GraphRequestRefused",
     "NotFound",
     "PsaError",
     "PsaRefused",
@@ -68,12 +74,24 @@ class GraphError(SyncError):
         self.code = code
 
 
-class TenantNotConsented(GraphError):
+class GraphPermanent(GraphError):
+    """The same request would be refused again: fail the tenant now rather than after every retry."""
+
+
+class TenantNotConsented(GraphPermanent):
     pass
 
 
-class GraphForbidden(GraphError):
+class GraphForbidden(GraphPermanent):
     pass
+
+
+class GraphRequestRefused(GraphPermanent):
+    """Graph refused the request itself (400, 404): the message names what it refused."""
+
+
+class GraphCredentialRejected(GraphPermanent):
+    """Entra refused the partner app's credential (wrong or expired secret or certificate): every tenant fails."""
 
 
 class DeltaExpired(GraphError):

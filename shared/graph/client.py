@@ -24,7 +24,7 @@ from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
 from pydantic import BaseModel, ValidationError
 
-from shared.errors import DeltaExpired, GraphError, GraphForbidden
+from shared.errors import DeltaExpired, GraphError, GraphForbidden, GraphRequestRefused
 from shared.graph.auth import TenantTokenProvider
 from shared.graph.limits import RequestLimiter
 from shared.graph.pages import (
@@ -170,11 +170,33 @@ class GraphTenantDirectory:
         return page.value[0] if page.value else None
 
     async def group_member_ids(self, group_id: str) -> set[str]:
-        """Ids of the users in a group, nested groups included."""
+        """Ids of the users in a group, nested groups included. GraphRequestRefused naming the group
+        when Graph does not know it (deleted, or not a group id)."""
         builder = self._sdk.groups.by_group_id(group_id).transitive_members.graph_user
         params = builder.GraphUserRequestBuilderGetQueryParameters(select=["id"], top=FULL_PAGE)
         info = builder.to_get_request_information(RequestConfiguration(query_parameters=params))
-        return {user.id for user in await self._collect(info, EntraUser)}
+        try:
+            return {user.id for user in await self._collect(info, EntraUser)}
+        except GraphRequestRefused as exc:
+            raise GraphRequestRefused(
+                f"group {group_id} in the filters cannot be read in tenant {self.tenant_id} (deleted, or not a "
+                f"group id): Graph answered {exc.status} {exc.code}; fix the group filter",
+                status=exc.status,
+                code=exc.code,
+            ) from exc
+
+    async def group_exists(self, group_id: str) -> bool:
+        """Whether the tenant has this group (a filter is checked when it is saved)."""
+        builder = self._sdk.groups.by_group_id(group_id)
+        params = builder.GroupItemRequestBuilderGetQueryParameters(select=["id"])
+        info = builder.to_get_request_information(RequestConfiguration(query_parameters=params))
+        try:
+            await self._send(info)
+        except GraphRequestRefused as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
     async def _collect(
         self, info: RequestInformation, model: type[M], limiter: RequestLimiter | None = None
@@ -224,6 +246,9 @@ def _translate(exc: ODataError, tenant_id: str, info: RequestInformation) -> Gra
         return DeltaExpired(f"delta link expired for {where}: {message}", status=status, code=code)
     if status in (401, 403):
         return GraphForbidden(f"forbidden: {where}: {message}", status=status, code=code)
+    if status in (400, 404):
+        # A malformed or unknown id (a deleted group in the filters): the same request fails every time.
+        return GraphRequestRefused(f"Graph refused {where}: {status} {code}: {message}", status=status, code=code)
     return GraphError(f"Graph answered {status} for {where}: {code}: {message}", status=status, code=code)
 
 

@@ -6,6 +6,7 @@ from shared.security.signature import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     SignatureRejected,
+    replay_key,
     sign,
     verify,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "SignatureRejected",
+    "replay_key",
     "sign",
     "verify",
 ]

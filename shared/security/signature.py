@@ -7,8 +7,10 @@ The recipe, for the sender:
     headers   = {"X-Signature-Timestamp": timestamp, "X-Signature": "sha256=" + hex(digest)}
 
 The receiver recomputes the digest over the exact bytes it got, compares in constant time, and
-refuses a timestamp more than 5 minutes old (a replayed request) or ahead of its own clock by more
-than a small skew. Nothing here reads the clock or the environment: callers pass both.
+refuses a timestamp more than 5 minutes old or ahead of its own clock by more than a small skew.
+Inside those 5 minutes the same request is accepted once: `replay_key` names it (its timestamp and
+body; the headers' spelling, such as the digest's case, does not change it) for the receiver to
+record. Nothing here reads the clock or the environment: callers pass both.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ __all__ = [
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "SignatureRejected",
+    "replay_key",
     "sign",
     "verify",
 ]
@@ -80,6 +83,12 @@ def verify(
     if not hmac.compare_digest(given[len(_SCHEME) :].lower().encode(), expected.encode()):
         raise SignatureRejected("signature does not match")
     return sent
+
+
+def replay_key(timestamp: int, body: bytes) -> str:
+    """What makes a verified request the same request again: a hash of its timestamp (as `verify`
+    returns it) and its exact body. A replay cannot change either without breaking the signature."""
+    return hashlib.sha256(str(timestamp).encode() + b"." + body).hexdigest()
 
 
 def _digest(secret: str, timestamp: str, body: bytes) -> str:

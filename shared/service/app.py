@@ -22,6 +22,7 @@ from shared.service.ports import (
     SyncSettingsStore,
     TenantStore,
     UserDirectory,
+    WebhookReceipts,
     WorkQueue,
 )
 from shared.store.account import StorageAccount
@@ -57,6 +58,7 @@ class App:
     licenses: LicenseUsageStore
     graph_factory: Callable[[], UserDirectory]
     clock: Clock = utcnow
+    webhook_receipts: WebhookReceipts | None = None  # build_app wires it; without it the webhook refuses (503)
     ensure_storage: Callable[[], Awaitable[None]] | None = None
     storage: StorageAccount | None = None  # the account the table adapters share (the dev tools read its queue)
     closers: list[Closer] = field(default_factory=list)

@@ -51,6 +51,7 @@ __all__ = [
     "TenantDirectory",
     "TenantStore",
     "UserDirectory",
+    "WebhookReceipts",
     "WorkQueue",
 ]
 
@@ -165,6 +166,18 @@ class WorkQueue(Protocol):
     async def send(self, messages: Iterable[TenantMessage], *, delay_seconds: int = 0) -> int: ...
 
 
+class WebhookReceipts(Protocol):
+    """Signed webhook requests already accepted: each is accepted once, a replay is not (issue 13)."""
+
+    async def first_time(self, key: str, at: datetime) -> bool:
+        """Record the request `key` signed at `at`; False when it was recorded before."""
+        ...
+
+    async def forget(self, key: str, at: datetime) -> None:
+        """Drop the record of a request that then failed, so its sender may retry it."""
+        ...
+
+
 class SecureScoreStore(Protocol):
     async def record(self, client_id: str, point: ScorePoint) -> None: ...
     async def history(self, client_id: str) -> list[ScorePoint]: ...
@@ -195,6 +208,10 @@ class TenantDirectory(Protocol):
     async def registration_details(self) -> list[RegistrationDetail]: ...
     async def latest_secure_score(self) -> SecureScore | None: ...
     async def group_member_ids(self, group_id: str) -> set[str]: ...
+
+    async def group_exists(self, group_id: str) -> bool:
+        """Whether the tenant has this group (a group filter is checked when it is saved)."""
+        ...
 
 
 class UserDirectory(Protocol):

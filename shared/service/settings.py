@@ -14,15 +14,17 @@ naming the field (a bad regular expression names the pattern).
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shared.errors import NotFound, ValidationFailed
 from shared.models import FieldControls, Filters, SafetyBrake, SyncSettings, TenantOverrides
 from shared.models.base import WireModel
 from shared.service.app import App
+from shared.sync.patterns import problem as pattern_problem
 
 __all__ = [
     "ExclusionsInput",
@@ -45,6 +47,8 @@ class Section(StrEnum):
 
 
 _STRICT = ConfigDict(extra="forbid")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_EXAMPLE_ID = "0f6bd3a5-5d9e-4e4a-9c1e-6f3a2b7d8c90"
 
 
 class FieldControlsInput(FieldControls):
@@ -54,17 +58,35 @@ class FieldControlsInput(FieldControls):
 
 
 class FiltersInput(Filters):
-    """Which users are considered; `"all"` covers values that appear later; null lifts a filter."""
+    """Which users are considered; `"all"` covers values that appear later; null lifts a filter.
+    Groups are Entra object ids (GUIDs); for a tenant, each must be one of its groups."""
 
     model_config = _STRICT
 
+    @field_validator("groups")
+    @classmethod
+    def _group_ids(cls, value: list[str] | None) -> list[str] | None:
+        for group_id in value or []:
+            if not _GUID.fullmatch(group_id):
+                raise ValueError(f"{group_id!r} is not a group id (an Entra object id such as {_EXAMPLE_ID})")
+        return value
+
 
 class ExclusionsInput(WireModel):
-    """Anchored regular expressions checked against the local part of the email identity and UPN."""
+    """Anchored regular expressions checked against the local part of the email identity and UPN.
+    They run on RE2 (linear time), so a backreference or a lookaround is refused."""
 
     model_config = _STRICT
 
     patterns: list[str] | None = Field(default=None, max_length=200)
+
+    @field_validator("patterns")
+    @classmethod
+    def _linear_time(cls, value: list[str] | None) -> list[str] | None:
+        for pattern in value or []:
+            if (why := pattern_problem(pattern)) is not None:
+                raise ValueError(f"pattern '{pattern}' cannot be used: {why}")
+        return value
 
 
 class SafetyBrakeInput(SafetyBrake):
@@ -119,6 +141,8 @@ async def write_section(
         )
         return _section_of(updated, section)
     await _require_tenant(app, tenant_id)
+    if isinstance(body, FiltersInput) and body.groups:
+        await _require_groups(app, tenant_id, body.groups)
     current = await app.sync_settings.global_settings()
 
     def change(overrides: TenantOverrides) -> TenantOverrides:
@@ -195,6 +219,14 @@ def _refusal(exc: ValidationError | ValueError) -> ValidationFailed:
     loc = [str(p) for p in first["loc"]]
     field = "patterns" if loc and loc[0] == "exclusionPatterns" else ".".join(loc[1:]) or (loc[0] if loc else None)
     return ValidationFailed(f"{field}: {message}" if field else message, field=field)
+
+
+async def _require_groups(app: App, tenant_id: str, group_ids: list[str]) -> None:
+    """Each group must exist in the tenant: a deleted one would fail every run of it (Graph's 404)."""
+    graph = app.graph.tenant(tenant_id)
+    for group_id in dict.fromkeys(group_ids):
+        if not await graph.group_exists(group_id):
+            raise ValidationFailed(f"groups: tenant {tenant_id} has no group {group_id}", field="groups")
 
 
 async def _require_tenant(app: App, tenant_id: str) -> None:

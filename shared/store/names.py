@@ -19,6 +19,7 @@ class Table:
     DIRECTORY_CONTACTS = "DirectoryContacts"
     SECURE_SCORES = "SecureScores"
     LICENSES = "Licenses"
+    WEBHOOK_RECEIPTS = "WebhookReceipts"
 
 
 TABLES: tuple[str, ...] = tuple(

@@ -7,32 +7,36 @@ when they also left the filters, because offboarding usually strips the very thi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from functools import lru_cache
 
 from shared.models.entra import EntraUser
 from shared.models.sync_settings import Filters, SyncSettings
 from shared.sync.identity import email_identity, local_part
+from shared.sync.patterns import compile_pattern
 
 __all__ = ["excluded_by", "filter_miss", "ignore_reason", "out_of_scope"]
 
 NON_PERSON_MAILBOX = "shared, room or equipment mailbox"
 
 
-@lru_cache(maxsize=64)
-def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
-
-
 def excluded_by(user: EntraUser, patterns: Sequence[str]) -> str | None:
-    """The first exclusion pattern found (re.search, case-insensitive) in the local part of the user's
-    email identity or UPN (R2.3), or None. Patterns are expected to be anchored (`^svc[-_.]`)."""
+    """The first exclusion pattern found (searched, case-insensitive, by RE2: linear time) in the local
+    part of the user's email identity or UPN (R2.3), or None. Patterns are expected to be anchored
+    (`^svc[-_.]`). A pattern RE2 cannot run (stored before saves were checked) excludes everyone:
+    the accounts it was meant to keep out must not become contacts while it is being fixed."""
     locals_ = [local_part(a.strip()) for a in (email_identity(user), user.user_principal_name) if a]
-    for pattern in _compiled(tuple(patterns)):
-        if any(pattern.search(part) for part in locals_):
-            return pattern.pattern
+    for source in patterns:
+        pattern = compile_pattern(source)
+        if pattern.problem is not None or any(pattern.search(part) for part in locals_):
+            return source
     return None
+
+
+def _exclusion_reason(pattern: str) -> str:
+    problem = compile_pattern(pattern).problem
+    if problem is not None:
+        return f"excluded: exclusion pattern {pattern} cannot be used ({problem}); fix the exclusion patterns"
+    return f"excluded by pattern {pattern}"
 
 
 def _folded(values: Iterable[str]) -> set[str]:
@@ -88,7 +92,7 @@ def out_of_scope(
         return f"excluded: {NON_PERSON_MAILBOX}"
     pattern = excluded_by(user, settings.exclusion_patterns)
     if pattern is not None:
-        return f"excluded by pattern {pattern}"
+        return _exclusion_reason(pattern)
     return filter_miss(user, settings.filters, group_members)
 
 

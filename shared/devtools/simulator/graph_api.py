@@ -533,6 +533,13 @@ class GraphApi:
             return filtered
         return self._page(call, filtered, _selector(call), context="groups")
 
+    def group(self, call: Call) -> Response:
+        with self.state.locked():
+            group = call.directory.groups.get(call.params["id"])
+        if group is None:
+            return self._not_found(call, call.params["id"])
+        return json_response(200, {"@odata.context": self._context("groups/$entity"), **_selector(call)(_group(group))})
+
     def transitive_members(self, call: Call) -> Response:
         members = self.state.transitive_members(call.directory, call.params["id"])
         return self._page(call, members, _selector(call), context="directoryObjects")
@@ -709,6 +716,7 @@ _ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("GET", ("users", "delta"), GraphApi.users_delta),
     ("GET", ("users", "{id}"), GraphApi.user),
     ("GET", ("groups",), GraphApi.groups),
+    ("GET", ("groups", "{id}"), GraphApi.group),
     ("GET", ("groups", "{id}", "transitivemembers"), GraphApi.transitive_members),
     ("GET", ("groups", "{id}", "transitivemembers", "graph.user"), GraphApi.transitive_users),
     ("GET", ("subscribedskus",), GraphApi.subscribed_skus),

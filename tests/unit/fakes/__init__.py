@@ -18,6 +18,7 @@ from tests.unit.fakes.stores import (
     FakeSecureScoreStore,
     FakeSyncSettingsStore,
     FakeTenantStore,
+    FakeWebhookReceipts,
     FakeWorkQueue,
 )
 
@@ -36,6 +37,7 @@ __all__ = [
     "FakeSyncSettingsStore",
     "FakeTenant",
     "FakeTenantStore",
+    "FakeWebhookReceipts",
     "FakeWorkQueue",
     "MemoryPsa",
     "fake",

@@ -23,6 +23,7 @@ from tests.unit.fakes.stores import (
     FakeSecureScoreStore,
     FakeSyncSettingsStore,
     FakeTenantStore,
+    FakeWebhookReceipts,
     FakeWorkQueue,
 )
 
@@ -70,6 +71,7 @@ def fake_app(*, graph: FakeGraph | None = None, **overrides: Any) -> App:
         "queue": FakeWorkQueue(),
         "secure_scores": FakeSecureScoreStore(),
         "licenses": FakeLicenseUsageStore(),
+        "webhook_receipts": FakeWebhookReceipts(),
         "graph_factory": lambda: the_graph,
         "clock": FakeClock(),
     }

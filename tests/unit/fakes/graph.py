@@ -154,6 +154,10 @@ class FakeTenant:
         self._call("group_member_ids")
         return set(self.groups.get(group_id, set()))
 
+    async def group_exists(self, group_id: str) -> bool:
+        self._call("group_exists")
+        return group_id in self.groups
+
 
 class FakeGraph:
     """Every tenant the partner app reaches; an unknown tenant is one without consent."""

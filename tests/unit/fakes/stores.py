@@ -39,6 +39,7 @@ from shared.service.ports import (
     SecureScoreStore,
     SyncSettingsStore,
     TenantStore,
+    WebhookReceipts,
     WorkQueue,
 )
 from shared.store.facts import ScorePoint
@@ -57,6 +58,7 @@ __all__ = [
     "FakeSecureScoreStore",
     "FakeSyncSettingsStore",
     "FakeTenantStore",
+    "FakeWebhookReceipts",
     "FakeWorkQueue",
 ]
 
@@ -378,6 +380,22 @@ class FakeLicenseUsageStore:
         return [row.model_copy() for tid, rows in sorted(self.rows.items()) if tenant_id in (None, tid) for row in rows]
 
 
+class FakeWebhookReceipts:
+    """Each key recorded once, as the table's atomic create does."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, datetime] = {}
+
+    async def first_time(self, key: str, at: datetime) -> bool:
+        if key in self.keys:
+            return False
+        self.keys[key] = at
+        return True
+
+    async def forget(self, key: str, at: datetime) -> None:
+        self.keys.pop(key, None)
+
+
 # A port change breaks these at type-check time (`mypy tests/unit/fakes`), not in a test run.
 _tenants: TenantStore = FakeTenantStore()
 _mappings: MappingStore = FakeMappingStore()
@@ -391,3 +409,4 @@ _cursors: CursorStore = FakeCursorStore()
 _queue: WorkQueue = FakeWorkQueue()
 _scores: SecureScoreStore = FakeSecureScoreStore()
 _licenses: LicenseUsageStore = FakeLicenseUsageStore()
+_receipts: WebhookReceipts = FakeWebhookReceipts()
