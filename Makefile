@@ -8,8 +8,10 @@ PORT_OPEN := $(PYTHON) -c "import socket,sys; s=socket.socket(); s.settimeout(0.
 SCENARIO ?= shared/devtools/scenarios/northwind.json
 REPORT ?= reports/northwind.json
 PYTEST_ARGS ?=
+PSA ?= directory
+PORT ?= 0
 
-.PHONY: setup demo test lint bench azurite-start azurite-stop clean
+.PHONY: setup demo serve test lint bench azurite-start azurite-stop clean
 
 setup: $(VENV)/.installed $(AZURITE)
 
@@ -28,6 +30,15 @@ demo: setup
 	@started=0; if ! $(PORT_OPEN) 2>/dev/null; then $(MAKE) -s azurite-start && started=1; fi; \
 	mkdir -p $(dir $(REPORT)); \
 	$(PY) -m shared.cli simulate $(SCENARIO) --report $(REPORT); rc=$$?; \
+	if [ $$started = 1 ]; then $(MAKE) -s azurite-stop; fi; exit $$rc
+
+# The app on this machine for a browser: Azurite, the Graph simulator and the PSA ($(PSA)) with the demo
+# scenario, the queue worker, and the HTTP app on 127.0.0.1:$(PORT) (0: a free port), signed in as the
+# development identity. Prints the console's URL; Ctrl-C stops it (and Azurite, if started here).
+serve: setup
+	@started=0; if ! $(PORT_OPEN) 2>/dev/null; then $(MAKE) -s azurite-start && started=1; fi; \
+	trap : INT TERM; \
+	LOCAL_DEV_IDENTITY=true $(PY) -m shared.devtools.serve --scenario $(SCENARIO) --psa $(PSA) --port $(PORT); rc=$$?; \
 	if [ $$started = 1 ]; then $(MAKE) -s azurite-stop; fi; exit $$rc
 
 # Unit + integration tests (integration tests use Azurite, started here if it is not running).

@@ -1,10 +1,8 @@
 """The HTTP app: FastAPI, hosted on Azure Functions by `func.AsgiFunctionApp` (function_app.py) and
-locally by uvicorn (shared/devtools/serve.py). Every route is under /api; the operator console, when
-present, is served from functions/console/ at /."""
+locally by uvicorn (shared/devtools/serve.py). The JSON API is under /api; the operator console
+(functions/console/) brings its page at / and the routes it added."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from fastapi import Depends, FastAPI
 
@@ -23,9 +21,8 @@ from functions import (
 )
 from functions.auth import authorize
 
-__all__ = ["CONSOLE", "PREFIX", "PUBLIC", "SIGNED_IN", "create_api"]
+__all__ = ["PREFIX", "PUBLIC", "SIGNED_IN", "create_api"]
 
-CONSOLE = Path(__file__).parent / "console"
 PREFIX = "/api"
 PUBLIC = (openapi.router, webhook.router)  # the document, and the webhook (signed, not signed in)
 SIGNED_IN = tuple(m.router for m in (discovery, mappings, directory, facts, licenses, runs, ambiguities, settings))

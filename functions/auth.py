@@ -4,7 +4,8 @@ App Service Authentication (Entra ID; `authsettingsV2` in infra/modules/function
 front of every route but the signed ones and hands the app the caller as `X-MS-CLIENT-PRINCIPAL`:
 base64 JSON `{"auth_typ", "name_typ", "role_typ", "claims": [{"typ", "val"}]}`, app roles in the `roles`
 claims. The platform sets that header itself; a caller cannot. `reader` may read (GET), `admin` may
-do everything; no principal is a 401, a missing role a 403.
+do everything; no principal is a 401, a missing role a 403. On App Service the header is believed only
+while App Service Authentication is on (WEBSITE_AUTH_ENABLED); otherwise every call is a 503 saying so.
 
 Locally nothing stands in front, so a development identity (admin) can: only when the server runner
 says the app is bound to loopback (`create_api(loopback=True)`) AND the LOCAL_DEV_IDENTITY setting is
@@ -23,6 +24,7 @@ from fastapi import HTTPException, Request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shared.bootstrap import get_app
+from shared.errors import ConfigError
 
 __all__ = ["DEV_PRINCIPAL", "PRINCIPAL_HEADER", "Principal", "Role", "authorize", "principal_header", "read_principal"]
 
@@ -96,6 +98,13 @@ async def authorize(request: Request) -> Principal:
 async def _caller(request: Request) -> Principal:
     header = request.headers.get(PRINCIPAL_HEADER)
     if header:
+        settings = (await get_app()).settings
+        if settings.website_site_name and not settings.website_auth_enabled:
+            # Without App Service Authentication in front, anyone could have written the header.
+            raise ConfigError(
+                "App Service Authentication is off (WEBSITE_AUTH_ENABLED is not true), so the caller's "
+                f"{PRINCIPAL_HEADER} cannot be trusted: deploy infra/ (authsettingsV2)"
+            )
         try:
             return read_principal(header)
         except ValueError as exc:

@@ -137,6 +137,15 @@ param webhookSecret string = ''
 param secretsOfficerPrincipalId string = ''
 
 // ---------------------------------------------------------------------------------------------
+// Sign-in: App Service Authentication with Entra ID in front of the app (infra/README.md, "Sign-in")
+
+@description('Application (client) id of the sign-in app registration, the one with the app roles admin and reader. Empty: no identity provider yet, so every route but the signed ones answers 401.')
+param signInClientId string = ''
+
+@description('Tenant whose people and scripts sign in (the MSP\'s own).')
+param signInTenantId string = tenant().tenantId
+
+// ---------------------------------------------------------------------------------------------
 // Names
 
 var suffix = uniqueString(resourceGroup().id, baseName)
@@ -311,6 +320,8 @@ module app './modules/functionapp.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     zoneRedundant: zoneRedundant
     appSettings: appSettings
+    signInClientId: signInClientId
+    signInTenantId: signInTenantId
   }
   // The identity must hold its roles before the app first starts and resolves its settings.
   dependsOn: [

@@ -134,6 +134,7 @@ class Settings(BaseSettings):
     # App Service sets these on every site; they tell Azure from a developer's machine.
     website_site_name: str | None = Field(default=None, alias="WEBSITE_SITE_NAME", json_schema_extra=_NOT_DEPLOYED)
     website_instance_id: str | None = Field(default=None, alias="WEBSITE_INSTANCE_ID", json_schema_extra=_NOT_DEPLOYED)
+    website_auth_enabled: bool = Field(default=False, alias="WEBSITE_AUTH_ENABLED", json_schema_extra=_NOT_DEPLOYED)
     # Local only: with the app bound to loopback, unauthenticated calls act as an admin (functions/auth.py).
     local_dev_identity: bool = Field(default=False, alias="LOCAL_DEV_IDENTITY", json_schema_extra=_NOT_DEPLOYED)
 

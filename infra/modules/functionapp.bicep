@@ -13,6 +13,18 @@ param maximumInstanceCount int
 param instanceMemoryMB int
 param zoneRedundant bool
 param appSettings object
+param signInClientId string
+param signInTenantId string
+
+// Let through without sign-in: each of these authenticates its caller itself. The PSA webhook by its
+// HMAC signature, the Graph change notifications by their clientState, the admin-consent callback by
+// its signed, expiring state; the OpenAPI document is public.
+var anonymousPaths = [
+  '/api/webhooks/*'
+  '/api/notifications/*'
+  '/api/consent/callback'
+  '/api/openapi.json'
+]
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   // checkov:skip=CKV_AZURE_225: Zone redundancy for Flex Consumption exists only in some regions; it is the zoneRedundant parameter, off by default.
@@ -31,7 +43,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 }
 
 resource site 'Microsoft.Web/sites@2024-04-01' = {
-  // checkov:skip=CKV_AZURE_222: The PSA calls the webhook from the internet; HTTP functions check a function key or the webhook signature.
+  // checkov:skip=CKV_AZURE_222: The PSA calls the webhook from the internet; App Service Authentication signs everyone else in (authsettingsV2 below), the webhook is checked by its signature.
   // checkov:skip=CKV_AZURE_17: PSA webhooks present no client certificate; the webhook is checked against WEBHOOK_SECRET instead.
   // checkov:skip=CKV_AZURE_78: Flex Consumption has no FTP and rejects siteConfig.ftpsState; basic publishing credentials are off (ftpCredentials, scmCredentials below).
   // checkov:skip=CKV_AZURE_212: numberOfWorkers does not apply to Flex Consumption, which scales per function from zero; the platform replaces failed instances.
@@ -82,6 +94,59 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       runtime: {
         name: 'python'
         version: '3.11'
+      }
+    }
+  }
+}
+
+// App Service Authentication: every request but the anonymous paths signs in with Entra ID (people
+// through the browser, scripts with an access token for the sign-in app); the platform then hands the
+// app X-MS-CLIENT-PRINCIPAL, whose app roles (admin, reader) functions/auth.py checks. Callers cannot
+// set that header themselves while this is on, and the app refuses it when this is off.
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
+  // checkov reads this config resource as a site of its own; the site's settings and skips are on the site above:
+  // checkov:skip=CKV_AZURE_13: This resource is the App Service Authentication of the site (authsettingsV2), not a site without it.
+  // checkov:skip=CKV_AZURE_63: Not a site: HTTP logging belongs to the site above; Flex Consumption logs through Application Insights.
+  // checkov:skip=CKV_AZURE_65: Not a site: detailed error pages belong to the site above, which answers JSON errors.
+  // checkov:skip=CKV_AZURE_66: Not a site: failed request tracing belongs to the site above; Application Insights records requests.
+  // checkov:skip=CKV_AZURE_80: Not a site: the app runs Python 3.11 on Flex Consumption, no .NET Framework.
+  // checkov:skip=CKV_AZURE_88: Not a site: Flex Consumption deploys from a blob container, no Azure Files share.
+  // checkov:skip=CKV_AZURE_222: Not a site: the site above is public for the PSA webhook, as its own skip says.
+  parent: site
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: true
+      // A request with neither a session nor a valid token goes to the sign-in page (the console is a
+      // page); scripts send an access token for the sign-in app.
+      unauthenticatedClientAction: 'RedirectToLoginPage'
+      redirectToProvider: 'azureactivedirectory'
+      excludedPaths: anonymousPaths
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+    login: {
+      tokenStore: {
+        enabled: false // the app never calls anything with the signed-in user's tokens
+      }
+    }
+    identityProviders: empty(signInClientId) ? {} : {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: signInClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${signInTenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            signInClientId
+            'api://${signInClientId}'
+          ]
+        }
       }
     }
   }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import azure.functions as func
@@ -171,6 +172,10 @@ def test_the_functions_app_is_the_asgi_app_and_the_native_timer_and_queue_trigge
         "tenant_worker": {"queueTrigger"},
         "tenant_poison": {"queueTrigger"},
     }
+    http = next(b.get_dict_repr() for b in indexed()["http_app_func"].get_bindings() if b.type == "httpTrigger")
+    host = json.loads((Path(function_app.__file__).parent / "host.json").read_text())
+    # Every path reaches the app (the console at /, the API under /api): no "api" prefix from the host.
+    assert (http["route"], host["extensions"]["http"]["routePrefix"]) == ("/{*route}", "")
 
 
 async def test_a_request_through_the_functions_host_reaches_the_fastapi_app(app: App) -> None:

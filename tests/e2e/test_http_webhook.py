@@ -159,3 +159,18 @@ async def test_neither_the_secret_nor_a_signature_is_logged(
     assert "refused" in logged  # the refusal is logged, with its reason only
     for secret_value in (SECRET, good["X-Signature"], bad["X-Signature"]):
         assert secret_value.removeprefix("sha256=") not in logged
+
+
+async def test_an_event_name_cannot_forge_a_log_line(
+    mapped: SimulatedEnvironment, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    raw = json.dumps({"event": "contact.updated\nERROR forged line", "clientId": "c-greenleaf"}).encode()
+
+    reply = await post(raw, signed(raw))
+
+    assert reply.status == 202
+    assert "\nERROR forged line" not in caplog.text
+    assert "contact.updated\\nERROR forged line" in caplog.text  # logged, escaped on its one line
+    run = await mapped.app.runs.require(reply.json["runId"])
+    assert run.requested_by == "psa:contact.updated\\nERROR forged line"
