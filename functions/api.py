@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI
 
 from functions import (
     ambiguities,
+    console,
     directory,
     discovery,
     errors,
@@ -41,4 +42,5 @@ def create_api(*, loopback: bool = False) -> FastAPI:
             router, prefix=PREFIX, dependencies=[Depends(authorize)], responses=errors.responses(401, 403, 503)
         )
     api.openapi = lambda: openapi.openapi_document(api)  # type: ignore[method-assign]
+    api.include_router(console.router)  # the page at /, its assets, and the API routes it added (functions/console/)
     return api

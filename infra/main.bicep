@@ -133,6 +133,10 @@ param psaTenantId string = ''
 @secure()
 param webhookSecret string = ''
 
+@description('Signs the state of the console admin-consent links (onboarding a tenant without GDAP). Random at each deployment unless given: a new value only voids the links handed out in the 15 minutes before.')
+@secure()
+param consentStateSecret string = newGuid()
+
 @description('Object id of a user or group given Key Vault Secrets Officer on the vault, to set secrets after the deployment. Empty: none.')
 param secretsOfficerPrincipalId string = ''
 
@@ -183,6 +187,7 @@ var graphClientSecretName = 'graph-client-secret'
 var graphClientCertificateName = 'graph-client-certificate'
 var psaApiKeyName = 'psa-api-key'
 var webhookSecretName = 'webhook-secret'
+var consentStateSecretName = 'consent-state-secret'
 
 // ---------------------------------------------------------------------------------------------
 // Resources
@@ -236,6 +241,8 @@ module vault './modules/keyvault.bicep' = {
     psaApiKey: psaApiKey
     webhookSecretName: webhookSecretName
     webhookSecret: webhookSecret
+    consentStateSecretName: consentStateSecretName
+    consentStateSecret: consentStateSecret
   }
 }
 
@@ -305,6 +312,8 @@ var appSettings = {
   PSA_ALGA__RETRY_INITIAL_WAIT_SECONDS: ''
   PSA_ALGA__RETRY_MAX_WAIT_SECONDS: ''
   WEBHOOK_SECRET: '${kvRef}${webhookSecretName})'
+  // The console: signs admin-consent links
+  CONSENT_STATE_SECRET: '${kvRef}${consentStateSecretName})'
 }
 
 module app './modules/functionapp.bicep' = {

@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     # Local only: with the app bound to loopback, unauthenticated calls act as an admin (functions/auth.py).
     local_dev_identity: bool = Field(default=False, alias="LOCAL_DEV_IDENTITY", json_schema_extra=_NOT_DEPLOYED)
 
+    # Signs the state of an admin-consent link (onboarding a tenant without GDAP).
+    consent_state_secret: SecretStr | None = Field(default=None, alias="CONSENT_STATE_SECRET")
+
     # Secrets whose Key Vault reference did not resolve (Azure hands the app the reference text itself).
     unresolved_references: tuple[str, ...] = Field(default=(), exclude=True, json_schema_extra={"appSetting": False})
 

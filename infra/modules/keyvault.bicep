@@ -23,6 +23,10 @@ param webhookSecretName string
 @secure()
 param webhookSecret string
 
+param consentStateSecretName string
+@secure()
+param consentStateSecret string
+
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   // checkov:skip=CKV_AZURE_109: The app has no virtual network (Flex Consumption without VNet integration has no fixed outbound addresses), so it reaches the vault over its public endpoint; access is Entra RBAC only, and only the app identity may read secrets. Private endpoints are the hardening step in infra/README.md.
   // checkov:skip=CKV_AZURE_189: Same reason as CKV_AZURE_109: without a virtual network the app can only reach the vault's public endpoint.
@@ -86,6 +90,16 @@ module webhookSecretValue './secret.bicep' = if (!empty(webhookSecret)) {
     vaultName: vault.name
     name: webhookSecretName
     value: webhookSecret
+    contentType: 'text/plain'
+  }
+}
+
+module consentStateSecretValue './secret.bicep' = if (!empty(consentStateSecret)) {
+  name: 'secret-consent-state-secret'
+  params: {
+    vaultName: vault.name
+    name: consentStateSecretName
+    value: consentStateSecret
     contentType: 'text/plain'
   }
 }

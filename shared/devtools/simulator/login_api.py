@@ -3,6 +3,7 @@
     GET  /{tenant}/v2.0/.well-known/openid-configuration   OIDC discovery, as MSAL needs it
     POST /{tenant}/oauth2/v2.0/token                        client credentials grant
     GET  /{tenant}/discovery/v2.0/keys                      an empty key set
+    GET|POST /organizations/v2.0/adminconsent               the admin-consent page (consent_api.py)
 
 `{tenant}` is a tenant id or one of its verified domain names. The client authenticates with the
 secret, or with a client assertion (certificate or federated credential): any well-formed JWT
@@ -27,6 +28,7 @@ import time
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
+from shared.devtools.simulator.consent_api import CONSENT_PATH, ConsentApi
 from shared.devtools.simulator.faults import FaultSet
 from shared.devtools.simulator.state import DirectoryState, TenantDirectory
 from shared.devtools.simulator.tokens import TokenIssuer, decode_jwt_part
@@ -54,8 +56,13 @@ class LoginApi:
         self.state, self.tokens, self.faults, self.log = state, tokens, faults, log
         self.client_id, self.client_secret, self.sleep = client_id, client_secret, sleep
         self.authority = ""  # https://127.0.0.1:PORT, set once the server listens
+        self.consent = ConsentApi(state, client_id=client_id)
 
     def handle(self, request: Request) -> Response:
+        if request.path.rstrip("/") == CONSENT_PATH:
+            response = self.consent.handle(request)
+            self.log(request, request.path, None, response)
+            return response
         tenant_key, _, rest = request.path.strip("/").partition("/")
         directory = self.state.find(tenant_key) if tenant_key else None
         tenant = directory.tenant_id if directory else None

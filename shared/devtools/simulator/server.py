@@ -218,6 +218,11 @@ class GraphSimulator:
         return self.login.authority
 
     @property
+    def consent_granted(self) -> list[str]:
+        """Tenant ids an administrator consented for on the simulated admin-consent page, in order."""
+        return list(self.login.consent.granted)
+
+    @property
     def ca_path(self) -> str:
         """The CA bundle (PEM) to trust for the token endpoint: `connection_verify=sim.ca_path`."""
         self._require_started()
