@@ -12,7 +12,7 @@ from typing import Any
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
-from shared.errors import NotFound, PsaError, StorageError
+from shared.errors import NotFound, PsaError, PsaUnavailable, StorageError, StorageUnavailable
 from shared.models import (
     CONTACT_FIELDS,
     ClientMicrosoftFacts,
@@ -216,6 +216,9 @@ class TableDirectory:
                 retries=5,
                 row=_contact_entity,
             )
+        except StorageUnavailable as exc:
+            # An outage is not this user's fault: the tenant's attempt fails and the host retries it (R8.7).
+            raise PsaUnavailable(f"the directory is unavailable: {exc}") from exc
         except StorageError as exc:
             raise PsaError(f"contact {contact_id} kept changing under us; try again", status=409) from exc
 
