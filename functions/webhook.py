@@ -20,8 +20,9 @@ from functions.openapi import DocumentedRoute
 from functions.runs import RunStarted, started
 from functions.text import printable
 from shared.errors import ConfigError
+from shared.models.base import WireModel
 from shared.security import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureRejected, verify
-from shared.service.webhook import start_for_psa_event
+from shared.service.webhook import accept_psa_event
 
 __all__ = ["PsaEventBody", "SignedJsonBody", "router"]
 
@@ -55,11 +56,18 @@ class SignedJsonBody(JsonBody[B]):
             raise ConfigError("the webhook is not configured: set the WEBHOOK_SECRET app setting")
         raw = await request.body()
         try:
-            verify(secret, timestamp, signature, raw, now=app.clock().timestamp())
+            request.state.signed_at = verify(secret, timestamp, signature, raw, now=app.clock().timestamp())
         except SignatureRejected as exc:
             log.warning("PSA webhook refused: %s", exc)  # the reason only: never the secret or the signature
             raise HTTPException(401, f"bad signature: {exc}") from exc
         return await super().__call__(request)
+
+
+class WebhookReplay(WireModel):
+    """200: this signed request was accepted before; nothing more was started (do not retry it)."""
+
+    replay: bool = True
+    message: str = "this signed request was already accepted; nothing more was started"
 
 
 @router.post(
@@ -71,11 +79,27 @@ class SignedJsonBody(JsonBody[B]):
         f"{TIMESTAMP_HEADER} = unix seconds, {SIGNATURE_HEADER} = 'sha256=' + hex HMAC-SHA256 of "
         "timestamp + '.' + raw body with WEBHOOK_SECRET; refused if more than 5 minutes old."
     ),
-    responses=responses(400, 401, 404, 409, 503),
+    responses={
+        200: {"model": WebhookReplay, "description": "A replay of an accepted request: nothing was started"},
+        **responses(400, 401, 404, 409, 503),
+    },
     openapi_extra={"security": []},
 )
 async def psa_webhook(
-    app: CurrentApp, response: Response, event: Annotated[PsaEventBody, Depends(SignedJsonBody(PsaEventBody))]
-) -> RunStarted:
-    run, was_started = await start_for_psa_event(app, event.event, tenant_id=event.tenant_id, client_id=event.client_id)
-    return started(response, run, was_started)
+    app: CurrentApp,
+    request: Request,
+    response: Response,
+    event: Annotated[PsaEventBody, Depends(SignedJsonBody(PsaEventBody))],
+) -> RunStarted | WebhookReplay:
+    answer = await accept_psa_event(
+        app,
+        event.event,
+        signed_at=request.state.signed_at,
+        body=await request.body(),
+        tenant_id=event.tenant_id,
+        client_id=event.client_id,
+    )
+    if answer.run is None:
+        response.status_code = 200
+        return WebhookReplay()
+    return started(response, answer.run, answer.started)

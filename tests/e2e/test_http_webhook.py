@@ -135,8 +135,9 @@ async def test_without_a_configured_secret_every_request_is_refused_503(env: Sim
 
 
 async def test_r7_5_two_webhooks_at_once_give_one_run(mapped: SimulatedEnvironment) -> None:
-    raw = event()
-    first, second = await asyncio.gather(post(raw, signed(raw)), post(raw, signed(raw)))
+    # Two different events (the same request twice would be a replay, answered without joining).
+    one, two = event(sequence=1), event(sequence=2)
+    first, second = await asyncio.gather(post(one, signed(one)), post(two, signed(two)))
 
     assert first.status == second.status == 202
     assert first.json["runId"] == second.json["runId"]

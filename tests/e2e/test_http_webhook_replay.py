@@ -40,9 +40,6 @@ async def finish(env: SimulatedEnvironment, run_id: str) -> None:
     await env.app.storage.queue(SYNC_QUEUE).clear_messages()
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="functions/webhook.py must answer through accept_psa_event"
-)
 async def test_the_same_signed_request_replayed_is_200_as_a_replay_and_queues_nothing(
     mapped: SimulatedEnvironment,
 ) -> None:
