@@ -133,9 +133,9 @@ param psaTenantId string = ''
 @secure()
 param webhookSecret string = ''
 
-@description('Signs the state of the console admin-consent links (onboarding a tenant without GDAP). Random at each deployment unless given: a new value only voids the links handed out in the 15 minutes before.')
+@description('Signs the state of the console admin-consent links (onboarding a tenant without GDAP). Optional: empty creates no Key Vault secret (set it later with az keyvault secret set); until then the consent link answers 503 naming CONSENT_STATE_SECRET.')
 @secure()
-param consentStateSecret string = newGuid()
+param consentStateSecret string = ''
 
 @description('Object id of a user or group given Key Vault Secrets Officer on the vault, to set secrets after the deployment. Empty: none.')
 param secretsOfficerPrincipalId string = ''

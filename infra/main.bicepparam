@@ -1,7 +1,7 @@
 using './main.bicep'
 
 // Deployment values for infra/main.bicep; edit them here, or copy this file per environment.
-// No secret ever goes in this file: the four secrets are read from environment variables when
+// No secret ever goes in this file: the secrets are read from environment variables when
 // the deployment is built (empty or unset = no Key Vault secret is written; set it later with
 // `az keyvault secret set`, see infra/README.md).
 
@@ -36,3 +36,4 @@ param graphClientSecret = readEnvironmentVariable('GRAPH_CLIENT_SECRET', '')
 param graphClientCertificate = readEnvironmentVariable('GRAPH_CLIENT_CERTIFICATE', '')
 param psaApiKey = readEnvironmentVariable('PSA_API_KEY', '')
 param webhookSecret = readEnvironmentVariable('WEBHOOK_SECRET', '')
+param consentStateSecret = readEnvironmentVariable('CONSENT_STATE_SECRET', '')
