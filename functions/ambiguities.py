@@ -7,7 +7,7 @@ from typing import Annotated, Literal, get_args
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, model_validator
 
-from functions.deps import CurrentApp
+from functions.deps import CurrentApp, CurrentPrincipal, decided_by
 from functions.errors import responses
 from functions.inputs import json_body, path_id
 from functions.openapi import DocumentedRoute
@@ -56,24 +56,31 @@ async def get_ambiguities(
 @router.post("/ambiguities/{tenantId}/{userId}", responses=responses(400, 404, 409, 502))
 async def post_ambiguity(
     app: CurrentApp,
+    principal: CurrentPrincipal,
     tenant_id: TenantId,
     user_id: Annotated[str, path_id("userId")],
     body: Annotated[ResolveAmbiguityBody, json_body(ResolveAmbiguityBody)],
 ) -> Ambiguity:
     """Resolve an ambiguity: link to an existing contact of the tenant's client, create a new one, or dismiss."""
     return await resolve(
-        app, tenant_id, user_id, Resolution(body.action), contact_id=body.contact_id, by=body.resolved_by or "api"
+        app,
+        tenant_id,
+        user_id,
+        Resolution(body.action),
+        contact_id=body.contact_id,
+        by=decided_by(principal, body.resolved_by),
     )
 
 
 @router.post("/tenants/{tenantId}/approve-inactivations", status_code=202, responses=responses(400, 404, 409))
 async def post_approve_inactivations(
     app: CurrentApp,
+    principal: CurrentPrincipal,
     response: Response,
     tenant_id: TenantId,
     body: Annotated[ApproveInactivationsBody, json_body(ApproveInactivationsBody)],
 ) -> RunRecord:
     """Approve the inactivations the safety brake held: a tenant run applies those that still hold."""
-    run = await approve_inactivations(app, tenant_id, by=body.approved_by or "api")
+    run = await approve_inactivations(app, tenant_id, by=decided_by(principal, body.approved_by))
     response.headers["Location"] = f"/api/runs/{run.run_id}"
     return run

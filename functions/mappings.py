@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
 
-from functions.deps import CurrentApp
+from functions.deps import CurrentApp, CurrentPrincipal, decided_by
 from functions.errors import responses
 from functions.inputs import json_body, path_id
 from functions.openapi import DocumentedRoute
@@ -42,13 +42,18 @@ async def get_mappings(app: CurrentApp) -> list[Mapping]:
 
 @router.post("/mappings/{tenantId}", responses=responses(400, 404, 409, 502))
 async def post_mapping(
-    app: CurrentApp, tenant_id: TenantId, body: Annotated[MappingDecisionBody, json_body(MappingDecisionBody)]
+    app: CurrentApp,
+    principal: CurrentPrincipal,
+    tenant_id: TenantId,
+    body: Annotated[MappingDecisionBody, json_body(MappingDecisionBody)],
 ) -> Mapping:
     """Confirm, choose (map), import or skip a tenant's client (one client per tenant: 409 when taken)."""
-    return await decide(app, tenant_id, Decision(body.action), client_id=body.client_id, by=body.decided_by or "api")
+    return await decide(
+        app, tenant_id, Decision(body.action), client_id=body.client_id, by=decided_by(principal, body.decided_by)
+    )
 
 
 @router.delete("/mappings/{tenantId}", responses=responses(400, 404, 409))
-async def delete_mapping(app: CurrentApp, tenant_id: TenantId) -> Mapping:
+async def delete_mapping(app: CurrentApp, principal: CurrentPrincipal, tenant_id: TenantId) -> Mapping:
     """Unmap a confirmed or skipped tenant."""
-    return await unmap(app, tenant_id, by="api")
+    return await unmap(app, tenant_id, by=decided_by(principal))

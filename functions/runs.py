@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, model_validator
 
-from functions.deps import CurrentApp
+from functions.deps import CurrentApp, CurrentPrincipal, decided_by
 from functions.errors import responses
 from functions.inputs import KEY_OR_EMPTY, PageLimit, json_body, path_id
 from functions.openapi import DocumentedRoute
@@ -55,7 +55,10 @@ def started(response: Response, run: RunRecord, was_started: bool) -> RunStarted
 
 @router.post("/runs", status_code=202, responses=responses(400, 404, 409))
 async def post_run(
-    app: CurrentApp, response: Response, body: Annotated[StartRunBody, json_body(StartRunBody)]
+    app: CurrentApp,
+    principal: CurrentPrincipal,
+    response: Response,
+    body: Annotated[StartRunBody, json_body(StartRunBody)],
 ) -> RunStarted:
     """Start a run (initial, all-tenants, or one tenant; dryRun writes nothing but the run record); joins
     the running run of the same scope instead of starting a second."""
@@ -65,7 +68,7 @@ async def post_run(
         Trigger.MANUAL,
         dry_run=body.dry_run,
         tenant_id=body.tenant_id,
-        requested_by="api",
+        requested_by=decided_by(principal),
         incremental=body.incremental,
     )
     return started(response, run, was_started)

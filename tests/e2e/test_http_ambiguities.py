@@ -85,7 +85,7 @@ async def test_r6_2_resolved_to_an_existing_contact_is_linked_and_not_queued_aga
     assert (reply.json["status"], reply.json["contactId"], reply.json["resolvedBy"]) == (
         "resolved",
         "k-gl-1",
-        "dana@msp.example",
+        "admin@msp.example (for dana@msp.example)",  # the signed-in operator, on whose behalf
     )
     assert (await initial.app.links.get(GREENLEAF, JORDAN)) is not None
     assert (await resolve({"action": "existing", "contactId": "k-gl-1"})).status == 409  # settled already
@@ -138,7 +138,7 @@ async def test_r5_5_approving_held_inactivations_starts_a_run_that_applies_them(
 
     assert reply.status == 202
     assert (reply.json["type"], reply.json["tenantId"], reply.json["brakeReleased"]) == ("tenant", NORTHSTAR, True)
-    assert reply.json["requestedBy"] == "lead@msp.example"
+    assert reply.json["requestedBy"] == "admin@msp.example (for lead@msp.example)"
     await drain(initial, reply.json["runId"])
     approved = await call("GET", API + "runs/" + reply.json["runId"])
     assert outcome(approved.json, NORTHSTAR, DANA)["outcome"] == "inactivated"
