@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -24,8 +25,11 @@ from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
 from pydantic import BaseModel, ValidationError
 
-from shared.errors import DeltaExpired, GraphError, GraphForbidden, GraphRequestRefused
+from shared.errors import GraphError, GraphRequestRefused
 from shared.graph.auth import TenantTokenProvider
+from shared.graph.batch import BatchAnswer, BatchStep, send_batch
+from shared.graph.errors import graph_error_for
+from shared.graph.fixed_reads import FixedReads
 from shared.graph.limits import RequestLimiter
 from shared.graph.pages import (
     DelegatedAdminCustomer,
@@ -38,7 +42,7 @@ from shared.graph.pages import (
 )
 from shared.models import USER_SELECT, EntraUser
 
-__all__ = ["DeltaResult", "GraphTenantDirectory", "GraphUserDirectory", "new_http_client"]
+__all__ = ["DeltaResult", "FixedReads", "GraphTenantDirectory", "GraphUserDirectory", "new_http_client"]
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -91,10 +95,18 @@ class GraphUserDirectory:
 class GraphTenantDirectory:
     """Graph as one tenant's token sees it. Every method returns our models, never the SDK's."""
 
-    def __init__(self, tenant_id: str, sdk: GraphServiceClient, report_limiter: RequestLimiter | None = None) -> None:
+    def __init__(
+        self,
+        tenant_id: str,
+        sdk: GraphServiceClient,
+        report_limiter: RequestLimiter | None = None,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.tenant_id = tenant_id
         self._sdk = sdk
         self.report_limiter = report_limiter or RequestLimiter()  # the MFA report's per-tenant quota
+        self._sleep = sleep  # between tries of a batch's throttled requests
 
     async def delegated_admin_relationships(self) -> list[DelegatedAdminRelationship]:
         """The partner's active GDAP relationships (call on the partner tenant)."""
@@ -115,12 +127,7 @@ class GraphTenantDirectory:
 
     async def users(self, *, sign_in_activity: bool = False, select: Sequence[str] = USER_SELECT) -> list[EntraUser]:
         """Every user of the tenant (a full pass). signInActivity needs Entra ID P1 and smaller pages."""
-        fields = [*select, "signInActivity"] if sign_in_activity else list(select)
-        params = UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
-            select=fields, top=SIGN_IN_PAGE if sign_in_activity else FULL_PAGE
-        )
-        info = self._sdk.users.to_get_request_information(RequestConfiguration(query_parameters=params))
-        return await self._collect(info, EntraUser)
+        return await self._collect(self._users_request(sign_in_activity, select), EntraUser)
 
     async def user(self, user_id: str, *, select: Sequence[str] = USER_SELECT) -> EntraUser:
         """One user (an operator resolving an ambiguity acts on the user as Graph has it now)."""
@@ -159,15 +166,45 @@ class GraphTenantDirectory:
 
     async def registration_details(self) -> list[RegistrationDetail]:
         """MFA registration per user (Entra ID P1; 403 without it)."""
-        builder = self._sdk.reports.authentication_methods.user_registration_details
-        return await self._collect(builder.to_get_request_information(), RegistrationDetail, self.report_limiter)
+        return await self._collect(self._registration_request(), RegistrationDetail, self.report_limiter)
 
     async def latest_secure_score(self) -> SecureScore | None:
-        builder = self._sdk.security.secure_scores
-        params = builder.SecureScoresRequestBuilderGetQueryParameters(top=1)
-        info = builder.to_get_request_information(RequestConfiguration(query_parameters=params))
-        page = await self._page(info, SecureScore)
+        page = await self._page(self._secure_score_request(), SecureScore)
         return page.value[0] if page.value else None
+
+    async def fixed_reads(self, *, delta_start: str | None = None, p1: bool = True) -> FixedReads:
+        """A full pass's reads in one `$batch` (`shared.graph.fixed_reads`): the first page of users (with
+        sign-in activity when `p1`), the subscribed SKUs, the latest Secure Score, the MFA report's first
+        page (when `p1`: a tenant without Entra ID P1 answers it 403) and, given `delta_start` (a
+        `$deltatoken=latest` link), the delta start, which every other request depends on: Graph runs it
+        first, so a change made while the users are read is in the next delta pass. Pages after the first
+        are read one by one. Raises for the batch itself (token, network, the batch refused); a read's
+        own failure is its field's value."""
+        root = ("delta",) if delta_start else ()
+        delta = self._sdk.users.delta.with_url(delta_start).to_get_request_information() if delta_start else None
+        steps = [BatchStep("delta", delta)] if delta else []
+        steps += [
+            BatchStep("users", self._users_request(p1, USER_SELECT), root),
+            BatchStep("skus", self._sdk.subscribed_skus.to_get_request_information(), root),
+            BatchStep("score", self._secure_score_request(), root),
+        ]
+        if p1:
+            steps.append(BatchStep("mfa", self._registration_request(), root))
+        async with self.report_limiter.slot() if p1 else nullcontext():  # the report's quota counts inner requests
+            answers = await send_batch(
+                self._sdk.request_adapter, self._send, steps, where=f"tenant {self.tenant_id}", sleep=self._sleep
+            )
+        score = self._first_page(answers["score"], SecureScore)
+        return FixedReads(
+            users=await self._all_pages(answers["users"], EntraUser),
+            skus=await self._all_pages(answers["skus"], SubscribedSku),
+            secure_score=score if isinstance(score, GraphError) else (score.value[0] if score.value else None),
+            registration_details=(
+                await self._all_pages(answers["mfa"], RegistrationDetail, self.report_limiter) if p1 else None
+            ),
+            delta_link=self._delta_link(answers["delta"]) if delta_start else None,
+            sign_in_activity=p1,
+        )
 
     async def group_member_ids(self, group_id: str) -> set[str]:
         """Ids of the users in a group, nested groups included. GraphRequestRefused naming the group
@@ -197,6 +234,49 @@ class GraphTenantDirectory:
                 return False
             raise
         return True
+
+    def _users_request(self, sign_in_activity: bool, select: Sequence[str]) -> RequestInformation:
+        fields = [*select, "signInActivity"] if sign_in_activity else list(select)
+        params = UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
+            select=fields, top=SIGN_IN_PAGE if sign_in_activity else FULL_PAGE
+        )
+        return self._sdk.users.to_get_request_information(RequestConfiguration(query_parameters=params))
+
+    def _registration_request(self) -> RequestInformation:
+        return self._sdk.reports.authentication_methods.user_registration_details.to_get_request_information()
+
+    def _secure_score_request(self) -> RequestInformation:
+        builder = self._sdk.security.secure_scores
+        params = builder.SecureScoresRequestBuilderGetQueryParameters(top=1)
+        return builder.to_get_request_information(RequestConfiguration(query_parameters=params))
+
+    def _first_page(self, answer: BatchAnswer, model: type[M]) -> Page[M] | GraphError:
+        if not answer.ok:
+            return answer.error(f"{_BATCHED[answer.id]} in tenant {self.tenant_id}")
+        try:
+            return Page[model].model_validate(answer.content() or {})  # type: ignore[valid-type]
+        except ValidationError as exc:
+            return GraphError(f"unexpected Graph payload for tenant {self.tenant_id}: {exc}", code="payload")
+
+    async def _all_pages(
+        self, answer: BatchAnswer, model: type[M], limiter: RequestLimiter | None = None
+    ) -> list[M] | GraphError:
+        """The batch's first page and the pages after it, or the error that stopped them."""
+        page = self._first_page(answer, model)
+        if isinstance(page, GraphError):
+            return page
+        if not page.next_link:
+            return list(page.value)
+        try:
+            return [*page.value, *await self._collect(_follow(page.next_link), model, limiter)]
+        except GraphError as exc:
+            return exc
+
+    def _delta_link(self, answer: BatchAnswer) -> str | GraphError:
+        page = self._first_page(answer, EntraUser)
+        if isinstance(page, GraphError) or page.delta_link:
+            return page if isinstance(page, GraphError) else str(page.delta_link)
+        return GraphError(f"the delta start for tenant {self.tenant_id} had no deltaLink", code="delta")
 
     async def _collect(
         self, info: RequestInformation, model: type[M], limiter: RequestLimiter | None = None
@@ -230,6 +310,16 @@ class GraphTenantDirectory:
             raise GraphError(f"unexpected Graph payload for tenant {self.tenant_id}: {exc}", code="payload") from exc
 
 
+# What each request of `fixed_reads` is, for its errors.
+_BATCHED = {
+    "delta": "/users/delta",
+    "users": "/users",
+    "skus": "/subscribedSkus",
+    "score": "/security/secureScores",
+    "mfa": "/reports/authenticationMethods/userRegistrationDetails",
+}
+
+
 def _follow(link: str) -> RequestInformation:
     # nextLink / deltaLink are absolute URLs Graph made: send them as they are.
     info = RequestInformation(Method.GET)
@@ -238,18 +328,9 @@ def _follow(link: str) -> RequestInformation:
 
 
 def _translate(exc: ODataError, tenant_id: str, info: RequestInformation) -> GraphError:
-    status = exc.response_status_code
     code = exc.error.code if exc.error else None
     message = exc.error.message if exc.error and exc.error.message else str(exc)
-    where = f"{_path(info)} in tenant {tenant_id}"
-    if status == 410 or (code or "").lower() == "syncstatenotfound" or "resyncrequired" in (code or "").lower():
-        return DeltaExpired(f"delta link expired for {where}: {message}", status=status, code=code)
-    if status in (401, 403):
-        return GraphForbidden(f"forbidden: {where}: {message}", status=status, code=code)
-    if status in (400, 404):
-        # A malformed or unknown id (a deleted group in the filters): the same request fails every time.
-        return GraphRequestRefused(f"Graph refused {where}: {status} {code}: {message}", status=status, code=code)
-    return GraphError(f"Graph answered {status} for {where}: {code}: {message}", status=status, code=code)
+    return graph_error_for(exc.response_status_code, code, message, f"{_path(info)} in tenant {tenant_id}")
 
 
 def _path(info: RequestInformation) -> str:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared.graph.client import DeltaResult
+from shared.graph.fixed_reads import FixedReads
 from shared.graph.pages import (
     DelegatedAdminCustomer,
     DelegatedAdminRelationship,
@@ -207,6 +208,12 @@ class TenantDirectory(Protocol):
     async def subscribed_skus(self) -> list[SubscribedSku]: ...
     async def registration_details(self) -> list[RegistrationDetail]: ...
     async def latest_secure_score(self) -> SecureScore | None: ...
+
+    async def fixed_reads(self, *, delta_start: str | None = None, p1: bool = True) -> FixedReads:
+        """A full pass's users, SKUs, Secure Score, MFA report (when `p1`) and delta start (given a
+        `$deltatoken=latest` link, read first) in one round trip; each read keeps its own error."""
+        ...
+
     async def group_member_ids(self, group_id: str) -> set[str]: ...
 
     async def group_exists(self, group_id: str) -> bool:

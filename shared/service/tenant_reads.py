@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from shared.errors import GraphForbidden
+from shared.graph.fixed_reads import value
 from shared.graph.pages import SecureScore, SubscribedSku
 from shared.models import USER_SELECT, EntraUser
 from shared.service.ports import TenantDirectory
@@ -54,41 +55,40 @@ async def read_full_pass(
     A tenant without P1 answers 403 for the MFA report and sign-in activity: those facts are left empty
     with a note, and the tenant's sync goes on. `without_p1`: the tenant is known to lack P1 (a recent
     pass found so), so neither is asked. `delta_start` (see `latest_delta_url`) is read before the users,
-    so a change made while they are read is in the next delta pass rather than lost.
+    so a change made while they are read is in the next delta pass rather than lost. All of it is one
+    round trip (a `$batch`) plus the users' pages after the first; a tenant found without P1 this pass
+    reads its users once more, without sign-in activity.
     """
-    delta_link = (await graph.users_delta(delta_start)).delta_link if delta_start else None
-    notes: list[str] = []
+    # One round trip (`TenantDirectory.fixed_reads`, a `$batch`) for the users' first page and every
+    # fixed read; each answer keeps its own status, so each read degrades (or raises) as it did alone.
+    fixed = await graph.fixed_reads(delta_start=delta_start, p1=not without_p1)
+    delta_link = value(fixed.delta_link) if delta_start else None
     p1 = not without_p1
     mfa: dict[str, MfaRegistration] | None = None
-    if p1:
-        # The MFA report comes first: it is read on every full pass anyway, and its 403 tells a tenant
-        # without P1 before the users are read (no users read wasted on asking for sign-in activity).
-        try:
-            mfa = {
-                r.id: MfaRegistration(
-                    id=r.id, is_mfa_registered=r.is_mfa_registered, methods_registered=r.methods_registered or []
-                )
-                for r in await graph.registration_details()
-            }
-        except GraphForbidden:
-            p1 = False
-    users: list[EntraUser] | None = None
-    if p1:
-        try:
-            users = await graph.users(sign_in_activity=True)
-        except GraphForbidden:
-            p1, mfa = False, None
-    if users is None:
-        users = await graph.users(sign_in_activity=False)
-    subscribed = await graph.subscribed_skus()
+    report = fixed.registration_details
+    if isinstance(report, GraphForbidden):
+        p1 = False  # the report's 403 tells a tenant without P1
+    elif report is not None:
+        mfa = {
+            r.id: MfaRegistration(
+                id=r.id, is_mfa_registered=r.is_mfa_registered, methods_registered=r.methods_registered or []
+            )
+            for r in value(report)
+        }
+    read = fixed.users
+    if isinstance(read, GraphForbidden) and fixed.sign_in_activity:
+        # Sign-in activity refused (no P1): the one extra round trip, once a week for such a tenant.
+        p1, mfa = False, None
+        read = await graph.users(sign_in_activity=False)
+    users = value(read)
+    subscribed = value(fixed.skus)
     skus = {s.sku_id: s.sku_part_number or s.sku_id for s in subscribed}
-    if not p1:
-        notes.append(P1_NOTE)
-    try:
-        score = await graph.latest_secure_score()
-    except GraphForbidden:
-        score = None
+    notes = [] if p1 else [P1_NOTE]
+    score: SecureScore | None = None
+    if isinstance(fixed.secure_score, GraphForbidden):
         notes.append(SECURE_SCORE_NOTE)
+    else:
+        score = value(fixed.secure_score)
     return TenantReads(
         users=users,
         facts=FactsInputs(sku_part_numbers=skus, entra_p1=p1, mfa=mfa),

@@ -190,18 +190,17 @@ async def test_a_tenant_without_p1_is_asked_once_and_its_next_full_pass_makes_th
 ) -> None:
     await initial_sync(counted)
     asked = [(r.path, r.status) for r in counted.simulator.requests if r.tenant == NORTHSTAR and r.status >= 400]
-    assert asked == [("/reports/authenticationMethods/userRegistrationDetails", 403)]  # no users read wasted
+    # In the one batch: the MFA report and the users with sign-in activity refused; then the users alone.
+    assert sorted(asked) == [("/reports/authenticationMethods/userRegistrationDetails", 403), ("/users", 403)]
+    assert graph_paths(counted, NORTHSTAR)[-2:] == ["/$batch", "/users"]  # after discovery's /organization
     counted.simulator.clear_requests()
 
     run = await run_sync(counted, RunType.ALL_TENANTS, queue=counted.driver)  # type: ignore[arg-type]
 
     assert tenant(run, NORTHSTAR).pass_kind == "full" and P1_NOTE in tenant(run, NORTHSTAR).notes
-    assert sorted(graph_paths(counted, NORTHSTAR)) == [
-        "/security/secureScores",
-        "/subscribedSkus",
-        "/users",
-        "/users/delta",
-    ]
+    assert graph_paths(counted, NORTHSTAR) == ["/$batch"]  # one round trip: known without P1, nothing refused
+    inner = [r.path for r in counted.simulator.requests if r.in_batch and r.tenant == NORTHSTAR]
+    assert sorted(inner) == ["/security/secureScores", "/subscribedSkus", "/users", "/users/delta"]
 
 
 # --- a delta pass and a full pass over the same changes --------------------------------------------

@@ -410,12 +410,14 @@ async def test_a_tenant_without_p1_is_synced_with_a_note_and_not_asked_again_for
     first = await initial(app)
 
     assert P1_NOTE in first.notes and first.counts.created == 3
-    assert tenant.faults_fired["403 the MFA report"] == 1 and tenant.calls["users"] == 1
+    assert tenant.faults_fired["403 the MFA report"] == 1 and tenant.faults_fired["403 signInActivity"] == 1
+    assert tenant.calls["fixed_reads"] == 1 and tenant.calls["users"] == 2  # then once more, without sign-ins
     cursor = await app.cursors.get(TENANT)
     assert cursor is not None and cursor.entra_p1 is False
     again = await run(app, trigger=Trigger.MANUAL)
     assert again is not None and P1_NOTE in again.notes
     assert tenant.calls["registration_details"] == 1  # known without P1: not asked again
+    assert tenant.calls["users"] == 3 and tenant.faults_fired["403 signInActivity"] == 1  # nor sign-ins
 
 
 async def test_sign_in_activity_refused_alone_still_means_no_p1() -> None:

@@ -23,12 +23,12 @@ Behaviours worth knowing (see the module docs of `state` and `faults` too):
 * `/tenantRelationships/...`: only with a token of the partner tenant, else 403.
 * An unknown path segment is 400 `BadRequest` "Resource not found for the segment '...'" (what
   Graph answers); an unknown user or group id is 404 `Request_ResourceNotFound`.
-* `POST /$batch` with up to 20 GET requests, each answered (and faulted, and logged) on its own.
+* `POST /$batch`: up to 20 requests, `dependsOn`, each answered (faulted, rate-limited, logged) on its
+  own with its own status and headers: see `batch`.
 """
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
+from shared.devtools.simulator.batch import answer_batch
 from shared.devtools.simulator.faults import FaultSet, RateLimiter
 from shared.devtools.simulator.odata import FilterError, compile_filter, decode_state, encode_state, parse_select
 from shared.devtools.simulator.state import DeltaItem, DirectoryState, TenantDirectory
@@ -55,7 +56,6 @@ GraphLog = Callable[[Request, str, str | None, Response, bool], None]  # request
 
 _LINK_SAFE = "$,()'/"
 DELTA_PAGE_SIZE = 200
-MAX_BATCH = 20
 SIGN_IN_ACTIVITY = "signInActivity"
 DIRECTORY_READERS = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"
 USER_ADMINISTRATOR = "fe930be7-5e62-47db-91af-98c3a49a38b1"
@@ -113,6 +113,7 @@ class GraphApi:
         self.state, self.tokens, self.faults, self.log = state, tokens, faults, log
         self.report_limiter, self.instance_id, self.sleep = report_limiter, instance_id, sleep
         self.base_url = ""  # http://127.0.0.1:PORT/v1.0, set once the server listens
+        self.subscriptions: Callable[[Call], Response] | None = None  # SubscriptionsApi.handle (the server sets it)
 
     # --- dispatch --------------------------------------------------------------------------------
 
@@ -586,34 +587,14 @@ class GraphApi:
         context = "tenantRelationships/delegatedAdminCustomers"
         return self._page(call, filtered, _selector(call), context=context)
 
+    def subscription_call(self, call: Call) -> Response:
+        """`/subscriptions`: answered by `subscriptions_api.SubscriptionsApi`."""
+        if self.subscriptions is None:
+            return graph_error(call.request, 400, "BadRequest", "Resource not found for the segment 'subscriptions'.")
+        return self.subscriptions(call)
+
     def batch(self, call: Call) -> Response:
-        try:
-            body = json.loads(call.request.body or b"null")
-            requests = body["requests"]
-            if not isinstance(requests, list) or not all(
-                isinstance(r, dict) and "id" in r and "url" in r for r in requests
-            ):
-                raise TypeError
-        except (ValueError, KeyError, TypeError):
-            return graph_error(call.request, 400, "BadRequest", "Invalid batch payload format.")
-        if len(requests) > MAX_BATCH:
-            return graph_error(
-                call.request, 400, "BadRequest", f"Number of included requests exceeds the maximum of {MAX_BATCH}."
-            )
-        responses = []
-        for item in requests:
-            url = "/" + str(item["url"]).lstrip("/")
-            headers = {k: v for k, v in call.request.headers.items() if k in ("authorization", "prefer")}
-            headers.update({str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()})
-            inner = Request.build(str(item.get("method", "GET")), "/v1.0" + url, headers)
-            answer = self.handle(inner, in_batch=True)
-            entry_headers = {"Content-Type": answer.headers.get("Content-Type", "application/json")}
-            if "Retry-After" in answer.headers:
-                entry_headers["Retry-After"] = answer.headers["Retry-After"]
-            responses.append(
-                {"id": str(item["id"]), "status": answer.status, "headers": entry_headers, "body": answer.json()}
-            )
-        return json_response(200, {"responses": responses})
+        return answer_batch(call.request, lambda inner: self.handle(inner, in_batch=True))
 
 
 def _delta_visible(item: DeltaItem, tracked: set[str] | None) -> bool:
@@ -723,6 +704,11 @@ _ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("GET", ("reports", "authenticationmethods", "userregistrationdetails"), GraphApi.registration_details),
     ("GET", ("security", "securescores"), GraphApi.secure_scores),
     ("POST", ("$batch",), GraphApi.batch),
+    ("GET", ("subscriptions",), GraphApi.subscription_call),
+    ("POST", ("subscriptions",), GraphApi.subscription_call),
+    ("GET", ("subscriptions", "{id}"), GraphApi.subscription_call),
+    ("PATCH", ("subscriptions", "{id}"), GraphApi.subscription_call),
+    ("DELETE", ("subscriptions", "{id}"), GraphApi.subscription_call),
 ]
 
 

@@ -7,10 +7,12 @@ any error on the next calls of a method (`fail`). `calls` counts the calls of ea
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
 
 from shared.errors import DeltaExpired, GraphError, GraphForbidden, TenantNotConsented
 from shared.graph.client import DeltaResult
+from shared.graph.fixed_reads import FixedReads
 from shared.graph.pages import (
     DelegatedAdminCustomer,
     DelegatedAdminRelationship,
@@ -25,6 +27,7 @@ from shared.service.ports import TenantDirectory, UserDirectory
 __all__ = ["FakeGraph", "FakeTenant"]
 
 _LINK = "https://graph.fake/delta/"
+T = TypeVar("T")
 
 
 class FakeTenant:
@@ -150,6 +153,24 @@ class FakeTenant:
             raise GraphForbidden("SecurityEvents.Read.All is missing", status=403)
         return self.secure_score
 
+    async def fixed_reads(self, *, delta_start: str | None = None, p1: bool = True) -> FixedReads:
+        """The reads one by one, each one's error kept as its outcome (as in Graph's one `$batch`), the
+        delta start first; when it fails, the others are answered 424 as in Graph. Raises (the batch
+        itself failing) without consent or for `fail("fixed_reads", ...)`."""
+        self._call("fixed_reads")
+        delta = await _kept(lambda: self.users_delta(delta_start)) if delta_start else None
+        if isinstance(delta, GraphError):
+            failed = GraphError("424 FailedDependency: the delta start failed", status=424, code="FailedDependency")
+            return FixedReads(failed, failed, failed, failed if p1 else None, delta, p1)
+        return FixedReads(
+            users=await _kept(lambda: self.users(sign_in_activity=p1)),
+            skus=await _kept(self.subscribed_skus),
+            secure_score=await _kept(self.latest_secure_score),
+            registration_details=await _kept(self.registration_details) if p1 else None,
+            delta_link=delta.delta_link if delta is not None else None,
+            sign_in_activity=p1,
+        )
+
     async def group_member_ids(self, group_id: str) -> set[str]:
         self._call("group_member_ids")
         return set(self.groups.get(group_id, set()))
@@ -157,6 +178,15 @@ class FakeTenant:
     async def group_exists(self, group_id: str) -> bool:
         self._call("group_exists")
         return group_id in self.groups
+
+
+async def _kept(read: Callable[[], Awaitable[T]]) -> T | GraphError:
+    try:
+        return await read()
+    except TenantNotConsented:
+        raise  # no token: the batch itself fails
+    except GraphError as exc:
+        return exc
 
 
 class FakeGraph:
