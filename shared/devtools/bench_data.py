@@ -15,7 +15,16 @@ from typing import Any
 
 from shared.devtools.simulator.scenario import Scenario, parse_scenario
 
-__all__ = ["BUSINESS_BASIC", "BUSINESS_PREMIUM", "BenchShape", "bench_changes", "bench_scenario", "tenant_id_of"]
+__all__ = [
+    "BUSINESS_BASIC",
+    "BUSINESS_PREMIUM",
+    "BenchShape",
+    "bench_changes",
+    "bench_scenario",
+    "bench_updates",
+    "client_id_of",
+    "tenant_id_of",
+]
 
 _NS = uuid.UUID("7d9d4c8e-5b1a-4a55-9a51-4f1a0b6c2e10")
 BUSINESS_PREMIUM = "cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46"  # SPB
@@ -119,6 +128,11 @@ def tenant_id_of(index: int) -> str:
     return str(uuid.uuid5(_NS, f"tenant:{index}"))
 
 
+def client_id_of(index: int) -> str:
+    """The scenario id of tenant `index`'s client."""
+    return f"c-bench-{index:04d}"
+
+
 def _user_id(tenant: int, user: int) -> str:
     return str(uuid.uuid5(_NS, f"user:{tenant}:{user}"))
 
@@ -197,7 +211,7 @@ def _tenant(index: int, shape: BenchShape) -> tuple[dict[str, Any], list[dict[st
     users = [_user(index, position, shape, rng) for position in range(shape.users)]
     # Spread evenly: with 0.8, every fifth tenant (the first of each five) lacks P1.
     premium = math.floor((index + 1) * shape.premium_share) > math.floor(index * shape.premium_share)
-    client_id = f"c-bench-{index:04d}"
+    client_id = client_id_of(index)
     contacts: list[dict[str, Any]] = []
     step = max(1, round(1 / shape.existing_contact_share)) if shape.existing_contact_share > 0 else 0
     for position, user in enumerate(users):
@@ -256,7 +270,7 @@ def bench_scenario(shape: BenchShape) -> Scenario:
         tenants.append(tenant)
         contacts += existing
         clients.append(
-            {"id": f"c-bench-{index:04d}", "name": f"Bench Customer {index}", "website": f"https://{_domain(index)}"}
+            {"id": client_id_of(index), "name": f"Bench Customer {index}", "website": f"https://{_domain(index)}"}
         )
     data = {
         "name": f"bench-{shape.tenants}x{shape.users}",
@@ -306,3 +320,22 @@ def _change(
         return {"op": kind, **base, "userId": user["id"]}
     values = {"jobTitle": f"{rng.choice(_TITLES)} II", "mobilePhone": f"+1 555 {rng.randrange(10**6, 10**7)}"}
     return {"op": "update", **base, "userId": user["id"], "set": values}
+
+
+def bench_updates(scenario: Scenario, share: float, *, seed: int = 7) -> list[dict[str, Any]]:
+    """Field changes only (a new job title) for `share` of each tenant's enabled members (at least one
+    per tenant; service accounts, which the sync ignores, are left alone): every one of them an update
+    a PSA holds, so each should cost one write."""
+    ops: list[dict[str, Any]] = []
+    for index, tenant in enumerate(scenario.tenants):
+        rng = random.Random(f"updates:{seed}:{index}")
+        members = [
+            u
+            for u in tenant.users
+            if u.get("userType") == "Member" and u.get("accountEnabled", True) and u.get("givenName")
+        ]
+        count = min(len(members), max(1, round(len(tenant.users) * share)))
+        for user in rng.sample(members, count):
+            title = f"{rng.choice(_TITLES)} {rng.randrange(2, 9)}"
+            ops.append({"op": "update", "tenantId": tenant.tenant_id, "userId": user["id"], "set": {"jobTitle": title}})
+    return ops

@@ -20,11 +20,13 @@ DANA = "99e1a9b4-8743-516b-913c-0d458e0871b1"
 
 
 async def map_northwind(env: SimulatedEnvironment) -> None:
-    """Discover, suggest, and apply the northwind scenario's decisions."""
+    """Discover, suggest, and apply the northwind scenario's decisions (a decision's client id is the
+    scenario's: `env.ids` gives the PSA's own)."""
     await discover(env.app)
     await refresh_suggestions(env.app)
     for decision in env.simulator.scenario.decisions:
-        await decide(env.app, decision.tenant_id, Decision(decision.action), client_id=decision.client_id)
+        client_id = env.ids.psa("client", decision.client_id) if decision.client_id else None
+        await decide(env.app, decision.tenant_id, Decision(decision.action), client_id=client_id)
 
 
 def driver(env: SimulatedEnvironment) -> QueueDriver:

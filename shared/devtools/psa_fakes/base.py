@@ -8,7 +8,7 @@ Every request goes, in order, through: the injected faults (`fault`, `slow`, `dr
 `PsaFault`, whose `hits` counts the requests it fired on); the auth check (401); the rate limit (429,
 with `Retry-After` when the vendor sends it); the body's JSON parse and the `SpecChecker` (a request
 that breaks the vendor spec is answered 400 with the problems and kept in `spec_violations`); then the
-vendor's route table. Every request is logged in `requests` (method, path, query, status, time);
+vendor's route table. Every request is logged in `requests` (method, path, query, status, time, body);
 `writes` counts the POST/PUT/PATCH/DELETE requests received, `throttled` the 429 answers, `deletes`
 lists the DELETE requests (a sync must never send one). Vendor state sits behind `self._lock`.
 """
@@ -293,7 +293,8 @@ class PsaFake(ABC):
         return self.error(404, "NOT_FOUND", "Not found")
 
     def _record(self, request: FakeRequest, status: int, fault: str | None) -> None:
-        record = RequestRecord(request.method, request.path, request.query, status, time.time(), fault)
+        body, _ = _parse_body(request)
+        record = RequestRecord(request.method, request.path, request.query, status, time.time(), fault, body)
         with self._log_lock:
             self._log.append(record)
 

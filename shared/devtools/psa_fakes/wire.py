@@ -77,6 +77,7 @@ class RequestRecord:
     status: int  # 0: the connection was dropped without an answer
     at: float  # time.time()
     fault: str | None = None  # "status", "slow" or "drop" when an injected fault shaped the answer
+    body: Any = None  # the request's JSON body as received (None: none, or not JSON)
 
 
 @dataclass(frozen=True)
