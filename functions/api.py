@@ -8,6 +8,8 @@ from fastapi import Depends, FastAPI
 
 from functions import (
     ambiguities,
+    autotask_webhooks,
+    connectwise_callbacks,
     console,
     directory,
     discovery,
@@ -25,7 +27,8 @@ from functions.auth import authorize
 __all__ = ["PREFIX", "PUBLIC", "SIGNED_IN", "create_api"]
 
 PREFIX = "/api"
-PUBLIC = (openapi.router, webhook.router)  # the document, and the webhook (signed, not signed in)
+# The document, the webhooks: the generic one and the PSAs' own (signed, not signed in).
+PUBLIC = (openapi.router, webhook.router, connectwise_callbacks.router, autotask_webhooks.router)
 SIGNED_IN = tuple(m.router for m in (discovery, mappings, directory, facts, licenses, runs, ambiguities, settings))
 
 

@@ -111,23 +111,51 @@ param fullSyncIntervalHours int = 24
 // ---------------------------------------------------------------------------------------------
 // The PSA
 
-@description('PSA connector: directory is the built-in contact directory; syncro and alga use the Syncro and Alga PSA REST APIs.')
+@description('PSA connector: directory is the built-in contact directory; syncro, alga, halopsa, connectwise and autotask use those PSAs\' REST APIs.')
 @allowed([
   'directory'
   'syncro'
   'alga'
+  'halopsa'
+  'connectwise'
+  'autotask'
 ])
 param psaProvider string = 'directory'
 
-@description('Base URL of the PSA API, https (empty for the built-in directory): Syncro https://<subdomain>.syncromsp.com/api/v1, Alga PSA https://<host>/api/v1.')
+@description('Base URL of the PSA API, https (empty for the built-in directory): Syncro https://<subdomain>.syncromsp.com/api/v1, Alga PSA https://<host>/api/v1, HaloPSA https://<tenant>.halopsa.com/api, ConnectWise PSA https://api-<region>.myconnectwise.net/v4_6_release/apis/3.0; Autotask: empty (the zone is discovered).')
 param psaBaseUrl string = ''
 
-@description('PSA API key, kept in Key Vault and given to the chosen connector. Optional: empty creates no Key Vault secret (set it later with az keyvault secret set).')
+@description('The PSA\'s secret, kept in Key Vault and given to the chosen connector: the API key (Syncro, Alga PSA), the API application\'s client secret (HaloPSA), the API member\'s private key (ConnectWise PSA) or the API user\'s secret (Autotask). Optional: empty creates no Key Vault secret (set it later with az keyvault secret set).')
 @secure()
 param psaApiKey string = ''
 
 @description('Alga PSA only: the tenant id sent as x-tenant-id (empty: none).')
 param psaTenantId string = ''
+
+@description('HaloPSA: the API application\'s client id. ConnectWise PSA: the clientId from developer.connectwise.com.')
+param psaClientId string = ''
+
+@description('HaloPSA hosted only: the tenant sent as ?tenant= with the token request (empty: none).')
+param haloTenant string = ''
+
+@description('ConnectWise PSA: the company id you sign in with, and the API member\'s public key.')
+param connectWiseCompanyId string = ''
+param connectWisePublicKey string = ''
+
+@description('ConnectWise PSA: where the Entra object id goes, userDefinedField1..10 or a contact custom field\'s caption (empty: nowhere).')
+param connectWiseEntraIdField string = ''
+
+@description('Autotask: the API user\'s user name and the API tracking identifier (integration code).')
+param autotaskUserName string = ''
+param autotaskIntegrationCode string = ''
+
+@description('Autotask: the share of the database\'s 10,000 requests an hour the app may spend, across all its instances.')
+@minValue(1)
+@maxValue(10000)
+param autotaskRequestsPerHour int = 2000
+
+@description('Autotask: the API user\'s resource id; a webhook for a change it made is the sync\'s own and starts nothing (empty: every webhook starts a run).')
+param autotaskApiResourceId string = ''
 
 @description('Shared secret the PSA webhook is checked against. Optional: empty creates no Key Vault secret (set it later with az keyvault secret set).')
 @secure()
@@ -311,6 +339,72 @@ var appSettings = {
   PSA_ALGA__RETRY_ATTEMPTS: ''
   PSA_ALGA__RETRY_INITIAL_WAIT_SECONDS: ''
   PSA_ALGA__RETRY_MAX_WAIT_SECONDS: ''
+  // HaloPSA: client credentials; 300 requests per rolling 5 minutes unless set.
+  PSA_HALOPSA__BASE_URL: psaProvider == 'halopsa' ? psaBaseUrl : ''
+  PSA_HALOPSA__TIMEOUT_SECONDS: ''
+  PSA_HALOPSA__RETRY_ATTEMPTS: ''
+  PSA_HALOPSA__RETRY_INITIAL_WAIT_SECONDS: ''
+  PSA_HALOPSA__RETRY_MAX_WAIT_SECONDS: ''
+  PSA_HALOPSA__CONTACT_LICENSE_FIELD: ''
+  PSA_HALOPSA__CONTACT_MFA_STATUS_FIELD: ''
+  PSA_HALOPSA__CONTACT_MFA_METHODS_FIELD: ''
+  PSA_HALOPSA__CONTACT_LAST_SIGN_IN_FIELD: ''
+  PSA_HALOPSA__CLIENT_SECURE_SCORE_FIELD: ''
+  PSA_HALOPSA__CLIENT_LICENSED_USERS_FIELD: ''
+  PSA_HALOPSA__CLIENT_ACTIVE_USERS_FIELD: ''
+  PSA_HALOPSA__CLIENT_ID: psaProvider == 'halopsa' ? psaClientId : ''
+  PSA_HALOPSA__CLIENT_SECRET: psaProvider == 'halopsa' ? '${kvRef}${psaApiKeyName})' : ''
+  PSA_HALOPSA__TENANT: psaProvider == 'halopsa' ? haloTenant : ''
+  PSA_HALOPSA__AUTH_URL: ''
+  PSA_HALOPSA__RATE_LIMIT_REQUESTS: ''
+  PSA_HALOPSA__RATE_WINDOW_SECONDS: ''
+  PSA_HALOPSA__PAGE_SIZE: ''
+  PSA_HALOPSA__BATCH_SIZE: ''
+  // ConnectWise PSA: Basic auth from the API member's keys, its callbacks checked by their own signature.
+  PSA_CONNECTWISE__BASE_URL: psaProvider == 'connectwise' ? psaBaseUrl : ''
+  PSA_CONNECTWISE__TIMEOUT_SECONDS: ''
+  PSA_CONNECTWISE__RETRY_ATTEMPTS: ''
+  PSA_CONNECTWISE__RETRY_INITIAL_WAIT_SECONDS: ''
+  PSA_CONNECTWISE__RETRY_MAX_WAIT_SECONDS: ''
+  PSA_CONNECTWISE__CONTACT_LICENSE_FIELD: ''
+  PSA_CONNECTWISE__CONTACT_MFA_STATUS_FIELD: ''
+  PSA_CONNECTWISE__CONTACT_MFA_METHODS_FIELD: ''
+  PSA_CONNECTWISE__CONTACT_LAST_SIGN_IN_FIELD: ''
+  PSA_CONNECTWISE__CLIENT_SECURE_SCORE_FIELD: ''
+  PSA_CONNECTWISE__CLIENT_LICENSED_USERS_FIELD: ''
+  PSA_CONNECTWISE__CLIENT_ACTIVE_USERS_FIELD: ''
+  PSA_CONNECTWISE__COMPANY_ID: psaProvider == 'connectwise' ? connectWiseCompanyId : ''
+  PSA_CONNECTWISE__PUBLIC_KEY: psaProvider == 'connectwise' ? connectWisePublicKey : ''
+  PSA_CONNECTWISE__PRIVATE_KEY: psaProvider == 'connectwise' ? '${kvRef}${psaApiKeyName})' : ''
+  PSA_CONNECTWISE__CLIENT_ID: psaProvider == 'connectwise' ? psaClientId : ''
+  PSA_CONNECTWISE__API_VERSION: ''
+  PSA_CONNECTWISE__RATE_LIMIT_PER_MINUTE: ''
+  PSA_CONNECTWISE__ENTRA_ID_FIELD: psaProvider == 'connectwise' ? connectWiseEntraIdField : ''
+  PSA_CONNECTWISE__PHONE_TYPE: ''
+  PSA_CONNECTWISE__MOBILE_TYPE: ''
+  // Autotask: the zone is discovered; the app spends at most autotaskRequestsPerHour of the shared 10,000 an
+  // hour (each instance 1/maximumInstanceCount of it); its webhooks are checked with the webhook secret.
+  PSA_AUTOTASK__BASE_URL: psaProvider == 'autotask' ? psaBaseUrl : ''
+  PSA_AUTOTASK__TIMEOUT_SECONDS: ''
+  PSA_AUTOTASK__RETRY_ATTEMPTS: ''
+  PSA_AUTOTASK__RETRY_INITIAL_WAIT_SECONDS: ''
+  PSA_AUTOTASK__RETRY_MAX_WAIT_SECONDS: ''
+  PSA_AUTOTASK__CONTACT_LICENSE_FIELD: ''
+  PSA_AUTOTASK__CONTACT_MFA_STATUS_FIELD: ''
+  PSA_AUTOTASK__CONTACT_MFA_METHODS_FIELD: ''
+  PSA_AUTOTASK__CONTACT_LAST_SIGN_IN_FIELD: ''
+  PSA_AUTOTASK__CLIENT_SECURE_SCORE_FIELD: ''
+  PSA_AUTOTASK__CLIENT_LICENSED_USERS_FIELD: ''
+  PSA_AUTOTASK__CLIENT_ACTIVE_USERS_FIELD: ''
+  PSA_AUTOTASK__DISCOVERY_URL: ''
+  PSA_AUTOTASK__USERNAME: psaProvider == 'autotask' ? autotaskUserName : ''
+  PSA_AUTOTASK__SECRET: psaProvider == 'autotask' ? '${kvRef}${psaApiKeyName})' : ''
+  PSA_AUTOTASK__INTEGRATION_CODE: psaProvider == 'autotask' ? autotaskIntegrationCode : ''
+  PSA_AUTOTASK__REQUESTS_PER_HOUR: string(autotaskRequestsPerHour)
+  PSA_AUTOTASK__THREADS_PER_ENDPOINT: ''
+  PSA_AUTOTASK__WEBHOOK_SECRET: psaProvider == 'autotask' ? '${kvRef}${webhookSecretName})' : ''
+  PSA_AUTOTASK__API_RESOURCE_ID: psaProvider == 'autotask' ? autotaskApiResourceId : ''
+  PSA_AUTOTASK__OWNER_RESOURCE_ID: ''
   WEBHOOK_SECRET: '${kvRef}${webhookSecretName})'
   // The console: signs admin-consent links
   CONSENT_STATE_SECRET: '${kvRef}${consentStateSecretName})'

@@ -27,6 +27,12 @@ param fullSyncIntervalHours = 24
 // The PSA
 param psaProvider = 'directory'
 param psaBaseUrl = ''
+param psaClientId = ''             // HaloPSA client id / ConnectWise clientId
+param connectWiseCompanyId = ''
+param connectWisePublicKey = ''
+param autotaskUserName = ''
+param autotaskIntegrationCode = ''
+param autotaskRequestsPerHour = 2000
 
 // Who may set the secrets afterwards (object id of a user or group; empty for none).
 param secretsOfficerPrincipalId = readEnvironmentVariable('SECRETS_OFFICER_PRINCIPAL_ID', '')

@@ -15,6 +15,7 @@ from typing import Any
 from shared.config import Settings, load_settings
 from shared.graph.client import GraphUserDirectory, new_http_client
 from shared.graph.credentials import build_credential
+from shared.psa.connectwise import ConnectWiseKeyFetcher
 from shared.psa.port import PsaConnector
 from shared.psa.registry import build_connector
 from shared.service.app import App, utcnow
@@ -67,6 +68,7 @@ def build_app(
         "secure_scores": TableSecureScoreStore(account),
         "licenses": TableLicenseUsageStore(account),
         "webhook_receipts": TableWebhookReceipts(account),
+        "connectwise_keys": ConnectWiseKeyFetcher(),  # its HTTP client is made on first use
         "graph_factory": lambda: default_graph(settings),
         "clock": utcnow,
         "ensure_storage": account.ensure,
@@ -78,9 +80,10 @@ def build_app(
     if wrap_psa is not None:
         parts["psa"] = wrap_psa(parts["psa"])
     app = App(**parts)
-    psa_close = getattr(app.psa, "aclose", None)
-    if psa_close is not None:
-        app.closers.append(psa_close)
+    for part in (app.psa, app.connectwise_keys):
+        part_close = getattr(part, "aclose", None)
+        if part_close is not None:
+            app.closers.append(part_close)
     app.closers.insert(0, account.aclose)  # closed last: the PSA may still write to tables as it closes
     return app
 

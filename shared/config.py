@@ -26,7 +26,12 @@ from shared.errors import ConfigError
 
 __all__ = [
     "AlgaSettings",
+    "AutotaskSettings",
+    "ConnectWiseSettings",
     "DiscoveryMode",
+    "FactFieldSettings",
+    "HaloSettings",
+    "PsaConnectionSettings",
     "PsaHttpSettings",
     "PsaProvider",
     "Settings",
@@ -49,23 +54,21 @@ class PsaProvider(StrEnum):
     DIRECTORY = "directory"  # the built-in contact directory in Table Storage
     SYNCRO = "syncro"
     ALGA = "alga"
+    HALOPSA = "halopsa"
+    CONNECTWISE = "connectwise"
+    AUTOTASK = "autotask"
 
 
-class PsaHttpSettings(BaseModel):
-    """One REST PSA's connection, read from `PSA_<PROVIDER>__<NAME>` (e.g. `PSA_SYNCRO__BASE_URL`).
-
-    The rate is the vendor's published limit for the whole app; each instance paces itself to its
-    share (`PSA_MAX_INSTANCES`, `shared.psa.http.pacing`). `burst` 0: the vendor counts a sliding
-    minute (no burst). Retries: `retry_attempts` tries in all, backoff from `retry_initial_wait_seconds`
-    up to `retry_max_wait_seconds`; a `Retry-After` longer than that is left to the host's retry of
-    the tenant. An empty value means the default. Checked when the connector is built (the registry)."""
+class PsaConnectionSettings(BaseModel):
+    """What every REST PSA's connection has, read from `PSA_<PROVIDER>__<NAME>` (e.g.
+    `PSA_SYNCRO__BASE_URL`): its base URL, timeout and retries. Retries: `retry_attempts` tries in all,
+    backoff from `retry_initial_wait_seconds` up to `retry_max_wait_seconds`; a `Retry-After` longer
+    than that is left to the host's retry of the tenant. An empty value means the default. Checked
+    when the connector is built (the registry)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     base_url: str = ""
-    api_key: SecretStr | None = None
-    rate_limit_per_minute: float = Field(default=60.0, gt=0)
-    burst: int = Field(default=0, ge=0)
     timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     retry_attempts: int = Field(default=6, ge=1, le=20)
     retry_initial_wait_seconds: float = Field(default=1.0, ge=0, le=60)
@@ -77,6 +80,96 @@ class PsaHttpSettings(BaseModel):
         if isinstance(data, dict):
             return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
         return data
+
+
+class PsaHttpSettings(PsaConnectionSettings):
+    """A REST PSA reached with one API key, at a rate a minute. The rate is the vendor's published
+    limit for the whole app; each instance paces itself to its share (`PSA_MAX_INSTANCES`,
+    `shared.psa.http.pacing`). `burst` 0: the vendor counts a sliding minute (no burst)."""
+
+    api_key: SecretStr | None = None
+    rate_limit_per_minute: float = Field(default=60.0, gt=0)
+    burst: int = Field(default=0, ge=0)
+
+
+class FactFieldSettings(BaseModel):
+    """The PSA's custom fields (or UDFs) that keep the Microsoft facts (R8.4), by their names in the
+    PSA (an empty value is the default name; `-` keeps that fact nowhere). A named field the PSA does
+    not have is skipped with one note per tenant run, never a failure."""
+
+    contact_license_field: str = "Azure License"
+    contact_mfa_status_field: str = "Azure MFA Status"
+    contact_mfa_methods_field: str = "Azure MFA Methods"
+    contact_last_sign_in_field: str = "Azure Last Activity"
+    client_secure_score_field: str = "Microsoft Secure Score"
+    client_licensed_users_field: str = "Azure Licensed User Count"
+    client_active_users_field: str = "Azure Active User Count"
+
+
+class HaloSettings(FactFieldSettings, PsaConnectionSettings):
+    """`PSA_HALOPSA__*`: the resource server `https://<tenant>.halopsa.com/api`, an API application
+    with client credentials (`client_id`, `client_secret`; `tenant` for hosted Halo's `?tenant=`).
+    The auth server comes from `GET /api/authinfo` unless `auth_url` is set. Halo publishes no rate
+    limit: `rate_limit_requests` per rolling `rate_window_seconds` (300 per 5 minutes, as hosted users
+    report). `page_size` users a list page; `batch_size` users per `POST /Users` array. Custom fields
+    are named as Halo names them (`CF...`)."""
+
+    client_id: str = ""
+    client_secret: SecretStr | None = None
+    tenant: str = ""
+    auth_url: str = ""
+    rate_limit_requests: int = Field(default=300, gt=0)
+    rate_window_seconds: float = Field(default=300.0, gt=0, le=3600)
+    page_size: int = Field(default=250, ge=1, le=1000)
+    batch_size: int = Field(default=50, ge=1, le=100)
+    retry_initial_wait_seconds: float = Field(default=5.0, ge=0, le=60)
+    retry_max_wait_seconds: float = Field(default=300.0, ge=0, le=600)
+    contact_license_field: str = "CFazureLicense"
+    contact_mfa_status_field: str = "CFazureMfaStatus"
+    contact_mfa_methods_field: str = "CFazureMfaMethods"
+    contact_last_sign_in_field: str = "CFazureLastActivity"
+    client_secure_score_field: str = "CFmicrosoftSecureScore"
+    client_licensed_users_field: str = "CFazureLicensedUserCount"
+    client_active_users_field: str = "CFazureActiveUserCount"
+
+
+class ConnectWiseSettings(FactFieldSettings, PsaConnectionSettings):
+    """`PSA_CONNECTWISE__*`: `https://api-<region>.myconnectwise.net/v4_6_release/apis/3.0`; Basic auth
+    `company_id+public_key:private_key` (an API member's keys) and the developer `client_id`; answers
+    pinned to `api_version`. About 1,000 requests a minute before ConnectWise throttles. The Entra
+    object id goes in `entra_id_field`: a contact custom field's caption, or `userDefinedField1`..`10`
+    (empty: nowhere). Phones are the communication types `phone_type` and `mobile_type`."""
+
+    company_id: str = ""
+    public_key: str = ""
+    private_key: SecretStr | None = None
+    client_id: str = ""
+    api_version: str = "2025.1"
+    rate_limit_per_minute: float = Field(default=1000.0, gt=0)
+    entra_id_field: str = ""
+    phone_type: str = "Direct"
+    mobile_type: str = "Cell"
+
+
+class AutotaskSettings(FactFieldSettings, PsaConnectionSettings):
+    """`PSA_AUTOTASK__*`: the API user's `username`, `secret` and `integration_code` (the API tracking
+    identifier). The zone's base URL is found once through `discovery_url` (`zoneInformation?user=`)
+    unless `base_url` is set. Autotask's 10,000 requests an hour are shared with every other tool of
+    the MSP: the app spends at most `requests_per_hour` of them, counted across all its instances, with
+    at most `threads_per_endpoint` requests at once per endpoint. `webhook_secret` checks Autotask's
+    webhooks (`X-Hook-Signature`); a webhook for a change made by `api_resource_id` (the API user's
+    resource id) is the sync's own and starts nothing. `owner_resource_id`: the owner of a company the
+    app creates (Autotask requires one)."""
+
+    discovery_url: str = "https://webservices.autotask.net/ATServicesRest"
+    username: str = ""
+    secret: SecretStr | None = None
+    integration_code: str = ""
+    requests_per_hour: int = Field(default=2000, ge=1, le=10_000)
+    threads_per_endpoint: int = Field(default=3, ge=1, le=3)
+    webhook_secret: SecretStr | None = None
+    api_resource_id: str = ""
+    owner_resource_id: str = ""
 
 
 class SyncroSettings(PsaHttpSettings):
@@ -129,6 +222,9 @@ class Settings(BaseSettings):
     psa_max_instances: int = Field(default=10, ge=1, le=1000, alias="PSA_MAX_INSTANCES")
     psa_syncro: SyncroSettings = Field(default_factory=SyncroSettings, alias="PSA_SYNCRO")
     psa_alga: AlgaSettings = Field(default_factory=AlgaSettings, alias="PSA_ALGA")
+    psa_halopsa: HaloSettings = Field(default_factory=HaloSettings, alias="PSA_HALOPSA")
+    psa_connectwise: ConnectWiseSettings = Field(default_factory=ConnectWiseSettings, alias="PSA_CONNECTWISE")
+    psa_autotask: AutotaskSettings = Field(default_factory=AutotaskSettings, alias="PSA_AUTOTASK")
     webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
 
     # App Service sets these on every site; they tell Azure from a developer's machine.

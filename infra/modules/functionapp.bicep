@@ -21,6 +21,8 @@ param signInTenantId string
 // its signed, expiring state; the OpenAPI document is public.
 var anonymousPaths = [
   '/api/webhooks/*'
+  '/api/webhooks/connectwise' // ConnectWise's callbacks and Autotask's webhooks, by their exact paths too
+  '/api/webhooks/autotask'
   '/api/notifications/*'
   '/api/consent/callback'
   '/api/openapi.json'

@@ -1,15 +1,14 @@
 """The registry: `PSA_PROVIDER` to the connector, built from its nested settings (`PSA_<PROVIDER>__*`).
 
 A REST connector gets one `PsaHttpClient`: its base URL (https, or http on loopback only), its auth
-hook, the process's shared rate limiter for that account, and its retry policy. A missing or
-malformed setting is a `ConfigError` naming it.
+hook, the process's shared rate limiter for that account, and its retry policy (`shared.psa.building`;
+HaloPSA, ConnectWise PSA and Autotask build theirs in their packages). A missing or malformed setting
+is a `ConfigError` naming it.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Mapping
-from urllib.parse import urlsplit
 
 import httpx
 from pydantic import SecretStr
@@ -17,8 +16,12 @@ from pydantic import SecretStr
 from shared.config import PsaHttpSettings, PsaProvider, Settings
 from shared.errors import ConfigError
 from shared.psa.alga import AlgaConnector
+from shared.psa.autotask import build_autotask
+from shared.psa.building import limiter_for, require_base_url, require_secret, retry_policy
+from shared.psa.connectwise import build_connectwise
 from shared.psa.directory import TableDirectory
-from shared.psa.http import HeaderAuth, Pace, PsaHttpClient, RetryPolicy, shared_limiter
+from shared.psa.halopsa import build_halo
+from shared.psa.http import HeaderAuth, Pace, PsaHttpClient
 from shared.psa.port import PsaConnector
 from shared.psa.syncro import SyncroConnector
 from shared.store.account import StorageAccount
@@ -64,6 +67,9 @@ _BUILDERS: dict[PsaProvider, Callable[[Settings, StorageAccount | None, Transpor
     PsaProvider.DIRECTORY: _directory,
     PsaProvider.SYNCRO: _syncro,
     PsaProvider.ALGA: _alga,
+    PsaProvider.HALOPSA: lambda settings, account, transport: build_halo(settings, transport),
+    PsaProvider.CONNECTWISE: lambda settings, account, transport: build_connectwise(settings, transport),
+    PsaProvider.AUTOTASK: lambda settings, account, transport: build_autotask(settings, transport),
 }
 
 
@@ -78,46 +84,15 @@ def http_client(
     """The connector's one HTTP client, paced by the process's limiter for this vendor account."""
     base_url = require_base_url(conn.base_url, f"{prefix}__BASE_URL")
     pace = Pace(per_minute=conn.rate_limit_per_minute, burst=conn.burst, instances=instances)
-    policy = RetryPolicy(
-        attempts=conn.retry_attempts,
-        initial_wait=conn.retry_initial_wait_seconds,
-        max_wait=conn.retry_max_wait_seconds,
-        timeout=conn.timeout_seconds,
-    )
     return PsaHttpClient(
         vendor=vendor,
         base_url=base_url,
         auth=HeaderAuth(headers),
-        limiter=shared_limiter(f"{vendor} {base_url}", pace),
-        policy=policy,
+        limiter=limiter_for(vendor, base_url, pace),
+        policy=retry_policy(conn),
         transport=transport,
     )
 
 
-def require_base_url(value: str, name: str) -> str:
-    """`value` without its trailing slash: an absolute https URL, or http on a loopback host."""
-    text = value.strip().rstrip("/")
-    if not text:
-        raise ConfigError(f"{name} is not set")
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{name} must be an absolute URL such as https://psa.example.com/api/v1, not {text!r}")
-    if parts.scheme == "http" and not _loopback(parts.hostname):
-        raise ConfigError(f"{name} must use https (plain http is allowed only on localhost), not {text!r}")
-    return text
-
-
-def _loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _require_key(settings: Settings, conn: PsaHttpSettings, prefix: str) -> SecretStr:
-    name = f"{prefix}__API_KEY"
-    if conn.api_key is None or not conn.api_key.get_secret_value().strip():
-        raise ConfigError(settings.missing(name))
-    return conn.api_key
+    return require_secret(settings, conn.api_key, f"{prefix}__API_KEY")

@@ -11,6 +11,7 @@ from shared.config import Settings
 from shared.psa.port import PsaConnector
 from shared.service.ports import (
     AmbiguityStore,
+    CallbackKeys,
     CursorStore,
     LeaseStore,
     LicenseUsageStore,
@@ -59,6 +60,7 @@ class App:
     graph_factory: Callable[[], UserDirectory]
     clock: Clock = utcnow
     webhook_receipts: WebhookReceipts | None = None  # build_app wires it; without it the webhook refuses (503)
+    connectwise_keys: CallbackKeys | None = None  # ConnectWise callbacks' signing keys (build_app wires them)
     ensure_storage: Callable[[], Awaitable[None]] | None = None
     storage: StorageAccount | None = None  # the account the table adapters share (the dev tools read its queue)
     closers: list[Closer] = field(default_factory=list)

@@ -40,6 +40,7 @@ from shared.sync.snapshot import UserSnapshot
 
 __all__ = [
     "AmbiguityStore",
+    "CallbackKeys",
     "CursorStore",
     "LeaseStore",
     "LicenseUsageStore",
@@ -176,6 +177,14 @@ class WebhookReceipts(Protocol):
 
     async def forget(self, key: str, at: datetime) -> None:
         """Drop the record of a request that then failed, so its sender may retry it."""
+        ...
+
+
+class CallbackKeys(Protocol):
+    """ConnectWise PSA's callback signing keys, by the key URL a callback names (issue 14)."""
+
+    async def key(self, url: str, *, refresh: bool = False) -> str:
+        """The key served at `url`; `refresh`: the cached one did not verify (it may have rotated)."""
         ...
 
 

@@ -28,7 +28,10 @@ class Recording(httpx.AsyncBaseTransport):
         self.sent: list[tuple[str, str, Any]] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content) if request.content else None
+        try:
+            body = json.loads(request.content) if request.content else None
+        except ValueError:  # a form (HaloPSA's token request)
+            body = request.content.decode("utf-8", "replace")
         self.sent.append((request.method, request.url.path, body))
         return await self._inner.handle_async_request(request)
 

@@ -280,6 +280,10 @@ def test_secrets_reach_the_app_only_as_key_vault_references() -> None:
         "GRAPH_CLIENT_CERTIFICATE",
         "PSA_SYNCRO__API_KEY",
         "PSA_ALGA__API_KEY",
+        "PSA_HALOPSA__CLIENT_SECRET",
+        "PSA_CONNECTWISE__PRIVATE_KEY",
+        "PSA_AUTOTASK__SECRET",
+        "PSA_AUTOTASK__WEBHOOK_SECRET",
         "WEBHOOK_SECRET",
         "CONSENT_STATE_SECRET",
     ]

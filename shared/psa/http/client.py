@@ -94,8 +94,12 @@ class PsaHttpClient:
         policy: RetryPolicy,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        refusal: Callable[[httpx.Response], bool] | None = None,
     ) -> None:
+        """`refusal`: the vendor's own way of refusing one item beyond a 4xx (Autotask: a 500 with an
+        `errors` array), answered `PsaRefused` instead of being retried as an outage."""
         self.vendor = vendor
+        self._refusal = refusal
         self.limiter = limiter
         self.policy = policy
         self.stats = RequestStats()
@@ -114,9 +118,17 @@ class PsaHttpClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def json(self, method: str, path: str, *, params: Params | None = None, body: Any = None) -> Any:
+    async def json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
         """The parsed JSON answer of a request (None for an empty body); see `request`."""
-        response = await self.request(method, path, params=params, body=body)
+        response = await self.request(method, path, params=params, body=body, headers=headers)
         if not response.content:
             return None
         try:
@@ -136,9 +148,16 @@ class PsaHttpClient:
             ) from exc
 
     async def request(
-        self, method: str, path: str, *, params: Params | None = None, body: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """Send, paced and retried (module docstring). `path` is relative to the base URL."""
+        """Send, paced and retried (module docstring). `path` is relative to the base URL; `headers`
+        go on this request only (e.g. ConnectWise's `pagination-type`)."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.policy.attempts) | _WaitTooLong(self.policy.max_wait),
             wait=self._wait,
@@ -148,18 +167,22 @@ class PsaHttpClient:
             reraise=True,
         )
         try:
-            response: httpx.Response = await retrying(self._once, method.upper(), path.lstrip("/"), params, body)
+            response: httpx.Response = await retrying(
+                self._once, method.upper(), path.lstrip("/"), params, body, headers
+            )
         except _Transient as exc:
             raise PsaUnavailable(
                 f"{self.vendor} {method.upper()} /{path.lstrip('/')}: {exc}", status=exc.status
             ) from exc
         return response
 
-    async def _once(self, method: str, path: str, params: Params | None, body: Any) -> httpx.Response:
+    async def _once(
+        self, method: str, path: str, params: Params | None, body: Any, headers: Mapping[str, str] | None
+    ) -> httpx.Response:
         self.stats.paced_seconds += await self.limiter.acquire()
         self.stats.requests += 1
         try:
-            response = await self._http.request(method, path, params=params, json=body)
+            response = await self._http.request(method, path, params=params, json=body, headers=headers)
         except httpx.TransportError as exc:
             self.stats.transport_errors += 1
             what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -171,6 +194,8 @@ class PsaHttpClient:
         if status < 400:
             return response
         message = vendor_message(response)
+        if self._refusal is not None and self._refusal(response):
+            raise PsaRefused(message, status=status)
         if status == 429:
             self.stats.throttled += 1
             wait = retry_after_seconds(response.headers.get("Retry-After"))

@@ -1,7 +1,8 @@
 """The vendor's own words from an error answer, whatever its shape.
 
 Seen shapes: `{"error": {"code", "message", "details"}}` (Alga), `{"errors": "..."}`,
-`{"message": [...]}`, `{"error": "..."}` (Syncro). Anything else: the body's first characters.
+`{"message": [...]}`, `{"error": "..."}` (Syncro), `{"code", "message", "errors": [...]}` (ConnectWise).
+Anything else: the body's first characters.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def _from_body(body: Any) -> str:
             if details:
                 parts.append(_flat(details))
             return " ".join(p for p in parts if p)
+        if isinstance(body.get("message"), str) and body["message"] and body.get("errors"):
+            return f"{body['message']} ({_flat(body['errors'])})"  # ConnectWise: the message, then its items
         for key in ("errors", "message", "error", "detail"):
             if body.get(key):
                 return _flat(body[key])

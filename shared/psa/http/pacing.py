@@ -46,20 +46,23 @@ HEADROOM = 0.97  # the share of the vendor's budget we use
 @dataclass(frozen=True)
 class Pace:
     """A vendor's published limit: `per_minute` requests a minute, after a `burst` (0: the vendor
-    counts a sliding one-minute window and allows no burst), shared by `instances` processes."""
+    counts a sliding window of `window_seconds`, one minute unless it says otherwise, e.g. HaloPSA's
+    rolling 5 minutes or Autotask's hour, and allows no burst), shared by `instances` processes."""
 
     per_minute: float
     burst: int = 0
     instances: int = 1
+    window_seconds: float = 60.0
 
     def per_process(self) -> tuple[float, int]:
         """(steady requests a second, burst) for one process: its 1/instances share, less headroom.
 
-        For a sliding window the steady rate leaves room for the one-request bucket, so no 60-second
-        window ever holds more than the share."""
-        share = self.per_minute * HEADROOM / self.instances
+        For a sliding window the steady rate leaves room for the one-request bucket, so no window of
+        `window_seconds` ever holds more than the share."""
         if self.burst <= 0:
-            return max(share - 1, share / 2) / 60, 1
+            share = self.per_minute * self.window_seconds / 60 * HEADROOM / self.instances
+            return max(share - 1, share / 2) / self.window_seconds, 1
+        share = self.per_minute * HEADROOM / self.instances
         return share / 60, max(1, math.floor(self.burst * HEADROOM / self.instances))
 
 
