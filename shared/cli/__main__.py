@@ -38,12 +38,6 @@ def main(argv: list[str] | None = None) -> int:
         "--changed", type=float, help="share of users changed for the incremental run (default 0.01; 0.1 with --psa)"
     )
     bench.add_argument("--workers", type=int, default=8, help="tenant messages handled at once (host batchSize)")
-    bench.add_argument(
-        "--new-batch-threshold", type=int, help="fetch more once this many are in flight (default workers/2)"
-    )
-    bench.add_argument(
-        "--also", action="append", default=[], metavar="TxU", help="another shape in the same run, e.g. 200x500"
-    )
     bench.add_argument("--no-sdk", action="store_true", help="skip timing msgraph-sdk's typed models")
     bench.add_argument("--json", type=Path, help="also write the JSON object here")
     bench.add_argument(
@@ -53,14 +47,6 @@ def main(argv: list[str] | None = None) -> int:
         "created, updated and unchanged user, rate reached, throttled, lost and duplicated contacts); "
         "--tenants and --users default to 8 x 35 then",
     )
-    bench.add_argument(
-        "--notifications",
-        action="store_true",
-        help="instead: Graph change notifications end to end: --changes users changed one by one across --tenants "
-        "(default 5 x 40 users), latency to the PSA write, requests and passes per change; then a --burst",
-    )
-    bench.add_argument("--changes", type=int, default=20, help="with --notifications: users changed one by one")
-    bench.add_argument("--burst", type=int, default=1000, help="with --notifications: changes at once in one tenant")
     add_commands(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -100,8 +86,6 @@ async def _simulate(path: Path, report_path: Path | None, quiet: bool, psa: str)
 
 
 async def _bench(args: argparse.Namespace) -> int:
-    if args.notifications:
-        return await _notify_bench(args)
     if args.psa:
         return await _psa_bench(args)
     from shared.devtools.bench import BenchOptions, render_table, run_bench
@@ -113,8 +97,6 @@ async def _bench(args: argparse.Namespace) -> int:
         changed_share=0.01 if args.changed is None else args.changed,
         workers=args.workers,
         sdk=not args.no_sdk,
-        new_batch_threshold=args.new_batch_threshold,
-        also=tuple(_shape(text) for text in args.also),
     )
     result = await run_bench(options)
     text = json.dumps(result, indent=2)
@@ -124,13 +106,6 @@ async def _bench(args: argparse.Namespace) -> int:
     if args.json is not None:
         await asyncio.to_thread(_write, args.json, text + "\n")
     return 0
-
-
-def _shape(text: str) -> tuple[int, int]:
-    tenants, _, users = text.lower().partition("x")
-    if not (tenants.isdigit() and users.isdigit()):
-        raise ValidationFailed(f"--also takes TENANTSxUSERS, e.g. 200x500, not {text!r}", field="also")
-    return int(tenants), int(users)
 
 
 async def _psa_bench(args: argparse.Namespace) -> int:
@@ -148,22 +123,6 @@ async def _psa_bench(args: argparse.Namespace) -> int:
     print(text)
     print()
     print(render_psa_table(result))
-    if args.json is not None:
-        await asyncio.to_thread(_write, args.json, text + "\n")
-    return 0
-
-
-async def _notify_bench(args: argparse.Namespace) -> int:
-    from shared.devtools.bench_notify import NotifyBenchOptions, bench_notifications, render_notify_table
-
-    options = NotifyBenchOptions(
-        tenants=args.tenants or 5, users=args.users or 40, changes=args.changes, burst=args.burst, workers=args.workers
-    )
-    result = await bench_notifications(options)
-    text = json.dumps(result, indent=2)
-    print(text)
-    print()
-    print(render_notify_table(result))
     if args.json is not None:
         await asyncio.to_thread(_write, args.json, text + "\n")
     return 0
