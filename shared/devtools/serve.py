@@ -1,9 +1,10 @@
 """`make serve` (python -m shared.devtools.serve): the whole app on this machine, for a person at a browser.
 
 The Graph simulator serving a scenario (the repo's demo, northwind, by default), fresh Azurite tables and
-queues seeded with its PSA (the built-in directory), the queue worker draining the real queue in process
-with the handlers the Functions host calls, and the HTTP app under uvicorn on 127.0.0.1. It prints the
-console's URL and runs until Ctrl-C (or SIGTERM), then stops what it started and drops its tables.
+queues seeded with its PSA (the built-in directory, or `--psa VENDOR`'s API fake), the queue worker
+draining the real queue in process with the handlers the Functions host calls, and the HTTP app under
+uvicorn on 127.0.0.1. It prints the console's URL and runs until Ctrl-C (or SIGTERM), then stops what it
+started and drops its tables.
 
 Sign-in: nothing stands in front of the app here, so with LOCAL_DEV_IDENTITY=true (the Makefile sets
 it) unauthenticated calls act as the development identity, an admin. That holds only because this
@@ -33,15 +34,15 @@ from shared.config import load_settings
 from shared.devtools import NORTHWIND
 from shared.devtools.driver import QueueDriver
 from shared.devtools.environment import SimulatedEnvironment, simulated_environment
+from shared.devtools.psa_load import DIRECTORY, PSAS
 from shared.devtools.simulator import load_scenario
 from shared.errors import StorageUnavailable, SyncError
 
-__all__ = ["PSAS", "main", "serve"]
+__all__ = ["main", "serve"]
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"  # loopback only: the development identity depends on it
-PSAS = ("directory",)  # the PSA hook: the simulated environment's PSA fakes join here as it gains them
 _IDLE_POLL_SECONDS = 0.5  # how often an empty queue is looked at again
 
 
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"serve: PSA={args.psa} is not served yet; choose one of: {', '.join(PSAS)}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(serve(args.scenario, port=args.port))
+        asyncio.run(serve(args.scenario, port=args.port, psa=args.psa))
     except StorageUnavailable as exc:
         print(f"serve: storage (Azurite) is not reachable ({exc}): start it with `make azurite-start`", file=sys.stderr)
         return 1
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-async def serve(scenario_path: Path, *, port: int = 0) -> None:
+async def serve(scenario_path: Path, *, port: int = 0, psa: str = DIRECTORY) -> None:
     """Run everything until SIGINT or SIGTERM; print the console's URL once it answers."""
     settings = load_settings()  # refuses LOCAL_DEV_IDENTITY on App Service before anything starts
     scenario = load_scenario(scenario_path)
@@ -74,7 +75,7 @@ async def serve(scenario_path: Path, *, port: int = 0) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with simulated_environment(scenario) as env:
+    async with simulated_environment(scenario, psa=psa) as env:
         set_app(env.app)
         try:
             await _run(env, _listen(port), stop, dev_identity=settings.local_dev_identity, scenario=scenario_path)
@@ -98,9 +99,7 @@ async def _run(
         raise RuntimeError("the HTTP server did not start")
     port = sock.getsockname()[1]
     print(f"serve: {scenario.stem} on the Graph simulator at {env.simulator.graph_url}", flush=True)
-    print(
-        f"serve: PSA: the built-in directory; storage: Azurite, names prefixed {env.app.settings.storage_name_prefix}"
-    )
+    print(f"serve: PSA: {_psa_label(env)}; storage: Azurite, names prefixed {env.app.settings.storage_name_prefix}")
     print("serve: queue worker: draining the tenant-sync queue in this process")
     if dev_identity:
         print("serve: sign-in: the development identity (admin), on 127.0.0.1 only")
@@ -154,3 +153,11 @@ class _Server(uvicorn.Server):
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _psa_label(env: SimulatedEnvironment) -> str:
+    if env.psa_name == DIRECTORY:
+        return "the built-in directory"
+    fake = env.vendor.fake if env.vendor is not None else None
+    where = f" at {fake.base_url}" if fake is not None else ""
+    return f"the {env.psa_name} API fake{where}"
