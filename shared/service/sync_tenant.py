@@ -19,7 +19,7 @@ import logging
 import secrets
 from datetime import timedelta
 
-from shared.errors import DeltaExpired, GraphError, GraphForbidden, TenantNotConsented
+from shared.errors import DeltaExpired, GraphError, GraphPermanent
 from shared.models import MappingStatus, RunRecord, TenantResult, TenantStatus
 from shared.service.app import App
 from shared.service.delta_pass import delta_pass
@@ -84,7 +84,7 @@ async def _sync_leased(app: App, run: RunRecord, current: TenantResult) -> Tenan
                 log.info("tenant %s: the delta link expired; full pass", tenant_id)
                 why = "the delta link expired"
         return await full_pass(app, work, why)
-    except (TenantNotConsented, GraphForbidden) as exc:
+    except GraphPermanent as exc:
         # Retrying cannot help: record it now instead of after five tries.
         await fail_tenant(app, run.run_id, tenant_id, str(exc))
         return current.model_copy(update={"status": TenantStatus.FAILED, "error": str(exc)})
