@@ -325,8 +325,7 @@ def _minimum(scenario: Scenario) -> dict[str, int]:
     Score, the MFA report's first page, the delta start). The users' first page rides in that batch,
     so a pass can make one request fewer than this."""
     return {
-        t.tenant_id.lower(): math.ceil(max(1, len(t.users)) / (500 if t.premium else 999)) + 1
-        for t in scenario.tenants
+        t.tenant_id.lower(): math.ceil(max(1, len(t.users)) / (500 if t.premium else 999)) + 1 for t in scenario.tenants
     }
 
 
