@@ -151,13 +151,13 @@ class _Server(uvicorn.Server):
         yield
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def _psa_label(env: SimulatedEnvironment) -> str:
     if env.psa_name == DIRECTORY:
         return "the built-in directory"
     fake = env.vendor.fake if env.vendor is not None else None
     where = f" at {fake.base_url}" if fake is not None else ""
     return f"the {env.psa_name} API fake{where}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
