@@ -15,7 +15,8 @@ from shared.errors import StorageUnavailable, SyncError, ValidationFailed
 
 __all__ = ["main"]
 
-PSAS = ("directory", "syncro", "alga")  # shared.devtools.psa_load.PSAS, without importing the dev tools early
+# shared.devtools.psa_load.PSAS, without importing the dev tools early
+PSAS = ("directory", "syncro", "alga", "halopsa", "connectwise", "autotask")
 _PSA_HELP = "the PSA: the built-in directory (default) or a vendor's API fake, loaded with the scenario's PSA data"
 AZURITE = "npx azurite --inMemoryPersistence --disableTelemetry --skipApiVersionCheck --loose"
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}

@@ -36,12 +36,38 @@ class VendorLimit:
         return f"{self.per_minute:g} per sliding minute"
 
 
+# HaloPSA's, ConnectWise's and Autotask's paths (relative to their API roots): the noun, and whether the
+# path names one record ("query": an Autotask list sent as a POST).
+_OTHER_PATHS: tuple[tuple[re.Pattern[str], str, bool | str], ...] = (
+    (re.compile(r"^/api/Users$"), "contact", False),
+    (re.compile(r"^/api/Users/[^/]+$"), "contact", True),
+    (re.compile(r"^/api/Client$"), "client", False),
+    (re.compile(r"^/api/Client/[^/]+$"), "client", True),
+    (re.compile(r"^/company/contacts$"), "contact", False),
+    (re.compile(r"^/company/contacts/[^/]+(/communications(/[^/]+)?)?$"), "contact", True),
+    (re.compile(r"^/company/companies$"), "client", False),
+    (re.compile(r"^/company/companies/[^/]+$"), "client", True),
+    (re.compile(r"^/V1\.0/Contacts/query(/next)?$"), "contact", "query"),
+    (re.compile(r"^/V1\.0/Companies/query(/next)?$"), "client", "query"),
+    (re.compile(r"^/V1\.0/Companies/[^/]+/Contacts$"), "contact", False),
+    (re.compile(r"^/V1\.0/Companies$"), "client", False),
+    (re.compile(r"^/V1\.0/Contacts/\d+$"), "contact", True),
+    (re.compile(r"^/V1\.0/Companies/\d+$"), "client", True),
+)
+
+
 def request_kinds(records: Iterable[RequestRecord], api_root: str) -> Counter[str]:
     """Requests by what they did: `contact list`, `contact read`, `contact create`, `contact write`,
-    `client list`, `client read`, `client create`, `client write` (Syncro's customers are clients)."""
+    `client list`, `client read`, `client create`, `client write` (Syncro's customers are clients;
+    a HaloPSA save is a create when it makes a user, a write when it only changes them; ConnectWise's
+    communications are contact writes; Autotask's queries are lists)."""
     kinds: Counter[str] = Counter()
     for record in records:
         path = record.path[len(api_root) :] if record.path.startswith(api_root) else record.path
+        other = _other_kind(record, path)
+        if other is not None:
+            kinds[other] += 1
+            continue
         match = _RECORD.match(path)
         if match is None or (match["rest"] and match["rest"] != "/contacts"):
             kinds[f"other {record.method}"] += 1
@@ -57,6 +83,22 @@ def request_kinds(records: Iterable[RequestRecord], api_root: str) -> Counter[st
             verb = "write" if record.method in ("PUT", "PATCH") else record.method.lower()
         kinds[f"{noun} {verb}"] += 1
     return kinds
+
+
+def _other_kind(record: RequestRecord, path: str) -> str | None:
+    for pattern, noun, one in _OTHER_PATHS:
+        if pattern.match(path) is None:
+            continue
+        if one == "query" or (record.method == "GET" and not one):
+            return f"{noun} list"
+        if record.method == "GET":
+            return f"{noun} read"
+        if record.method == "POST" and not one:
+            body = record.body if isinstance(record.body, list) else [record.body]
+            updates = path.startswith("/api/") and all(isinstance(i, dict) and "id" in i for i in body)
+            return f"{noun} {'write' if updates else 'create'}"  # a Halo save of known users only
+        return f"{noun} write" if record.method in ("PUT", "PATCH", "POST") else f"{noun} {record.method.lower()}"
+    return None
 
 
 def rate_figures(records: Sequence[RequestRecord], limit: VendorLimit) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from shared.devtools.psa_fakes import AutotaskFake
 from shared.errors import PsaRefused, PsaUnavailable
 from shared.models import ClientMicrosoftFacts, ContactFields, MicrosoftFacts
 from shared.psa.autotask import AutotaskConnector
+from shared.psa.port import ContactChange, NewContact
 from shared.psa.registry import build_connector
 from tests.integration.psa_fakes_http import spec
 from tests.integration.psa_http import Recording
@@ -312,3 +313,32 @@ async def test_create_client_returns_the_existing_company(fake: AutotaskFake, au
     made = await autotask.create_client("Contoso", website="contoso.example", domains=[])
 
     assert found.id == "1" and made.website == "contoso.example" and len(fake.clients()) == 2
+
+
+async def test_bulk_a_create_carries_its_facts_and_a_contacts_items_are_one_patch(
+    fake: AutotaskFake, autotask: AutotaskConnector, wire: Recording
+) -> None:
+    fake.define_udf("Azure License")
+    client_id = company(fake)
+
+    [made] = await autotask.create_contacts(client_id, [NewContact("oid-ann", ANN, MicrosoftFacts(license="Basic"))])
+    assert not isinstance(made, Exception)
+    results = await autotask.change_contacts(
+        client_id,
+        [
+            ContactChange(contact_id=made.id, changes={"mobile": "+44 7700 900111"}, active=False),
+            ContactChange(contact_id=made.id, facts=MicrosoftFacts(license="Premium")),
+        ],
+    )
+
+    assert results == [None, None]
+    writes = [(m, body) for m, p, body in wire.sent if m in ("POST", "PATCH") and p.endswith("/Contacts")]
+    assert [m for m, _ in writes] == ["POST", "PATCH"]
+    assert writes[0][1]["userDefinedFields"] == [{"name": "Azure License", "value": "Basic"}]
+    assert writes[1][1] == {
+        "id": int(made.id),
+        "mobilePhone": "+44 7700 900111",
+        "isActive": 0,
+        "userDefinedFields": [{"name": "Azure License", "value": "Premium"}],
+    }
+    assert stored(fake, made.id)["userDefinedFields"] == [{"name": "Azure License", "value": "Premium"}]

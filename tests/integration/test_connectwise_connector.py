@@ -15,6 +15,7 @@ from shared.devtools.psa_fakes import ConnectWiseFake
 from shared.errors import PsaRefused, PsaUnavailable
 from shared.models import ClientMicrosoftFacts, ContactFields, MicrosoftFacts
 from shared.psa.connectwise import ConnectWiseConnector
+from shared.psa.port import ContactChange, NewContact
 from shared.psa.registry import build_connector
 from tests.integration.psa_fakes_http import spec
 from tests.integration.psa_http import FAST_RETRIES, Recording
@@ -334,3 +335,34 @@ async def test_create_client_returns_the_existing_company_and_needs_an_identifie
 
     assert found.id == "1" and made.website == "contoso.example"
     assert [c["identifier"] for c in fake.clients()] == ["NorthwindTraders", "Contoso", "Contoso2"]
+
+
+async def test_bulk_a_create_carries_its_facts_and_a_contacts_items_are_one_patch(
+    fake: ConnectWiseFake, cw: ConnectWiseConnector, wire: Recording
+) -> None:
+    fake.define_field("Entra Object ID")
+    fake.define_field("Azure License")
+    client_id = company(fake)
+    fake.load(contacts=[{"firstName": "Someone", "company": {"id": int(client_id)}}])
+    await cw.list_contacts(client_id)
+    wire.sent.clear()
+
+    [made] = await cw.create_contacts(client_id, [NewContact("oid-ann", ANN, MicrosoftFacts(license="Business Basic"))])
+    assert not isinstance(made, Exception)
+    results = await cw.change_contacts(
+        client_id,
+        [
+            ContactChange(contact_id=made.id, changes={"title": "Chair"}, active=False),
+            ContactChange(contact_id=made.id, facts=MicrosoftFacts(license="Business Premium")),
+        ],
+    )
+
+    assert results == [None, None] and [m for m, _, _ in wire.sent] == ["POST", "PATCH"]
+    [ops] = wire.bodies("PATCH")
+    assert [op["path"] for op in ops] == ["title", "inactiveFlag", "customFields"]
+    record = stored(fake, made.id)
+    assert {f["caption"]: f["value"] for f in record["customFields"]} == {
+        "Entra Object ID": "oid-ann",
+        "Azure License": "Business Premium",
+    }
+    assert (record["title"], record["inactiveFlag"]) == ("Chair", True)

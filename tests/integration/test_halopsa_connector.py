@@ -371,3 +371,20 @@ async def test_create_client_returns_the_existing_client_of_that_name(fake: Halo
 
     assert found.id == fake.clients()[0]["id"].__str__() and len(fake.clients()) == 2
     assert (made.website, fake.clients()[1]["domain"]) == ("contoso.example", "contoso.example")
+
+
+async def test_r8_4_a_field_halo_refuses_on_users_is_dropped_with_a_note_and_the_user_does_not_fail(
+    fake: HaloFake, halo: HaloConnector, wire: Recording
+) -> None:
+    client_id = client(fake)
+    fake.define_field("CFazureLicense", table="Area")  # /FieldInfo lists it, but not for users
+    made = await halo.create_contact(client_id, ANN, entra_user_id="oid-ann")
+    wire.sent.clear()
+
+    await halo.write_contact_facts(client_id, made.id, FACTS)
+    notes = halo.take_notes(client_id)
+
+    [refused] = [r.status for r in fake.requests[-1:] if (r.method, r.path) == ("POST", "/api/Users")]
+    assert refused == 400 and len(user_posts(wire)) == 1  # nothing else to write: no second request
+    assert "license" not in halo.capabilities.contact_fact_fields  # not planned again for a while
+    assert any("'CFazureLicense'" in note for note in notes)

@@ -12,7 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from shared.devtools.psa_load.alga import AlgaPsa
-from shared.devtools.psa_load.held import Held, PsaTally, tally_of
+from shared.devtools.psa_load.autotask import AutotaskPsa
+from shared.devtools.psa_load.connectwise import ConnectWisePsa
+from shared.devtools.psa_load.halopsa import HaloPsa
+from shared.devtools.psa_load.held import Held, PsaTally, is_write, tally_of
 from shared.devtools.psa_load.ids import IdKind, PsaIds
 from shared.devtools.psa_load.syncro import SyncroPsa
 from shared.devtools.psa_load.vendor import SIMULATION_RETRIES, LoadedPsa
@@ -24,18 +27,28 @@ __all__ = [
     "SIMULATION_RETRIES",
     "VENDORS",
     "AlgaPsa",
+    "AutotaskPsa",
+    "ConnectWisePsa",
+    "HaloPsa",
     "Held",
     "IdKind",
     "LoadedPsa",
     "PsaIds",
     "PsaTally",
     "SyncroPsa",
+    "is_write",
     "start_psa",
     "tally_of",
 ]
 
 DIRECTORY = "directory"  # the built-in directory: no fake, the scenario's own ids
-VENDORS: dict[str, type[SyncroPsa] | type[AlgaPsa]] = {"syncro": SyncroPsa, "alga": AlgaPsa}
+VENDORS: dict[str, type[SyncroPsa | AlgaPsa | HaloPsa | ConnectWisePsa | AutotaskPsa]] = {
+    "syncro": SyncroPsa,
+    "alga": AlgaPsa,
+    "halopsa": HaloPsa,
+    "connectwise": ConnectWisePsa,
+    "autotask": AutotaskPsa,
+}
 PSAS = (DIRECTORY, *VENDORS)
 
 

@@ -3,15 +3,17 @@ fields it cannot hold (null in a report, R8.1), and what its API was asked to do
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from shared.devtools.psa_fakes import RequestRecord
 from shared.models import PsaClient, PsaContact
 
-__all__ = ["WRITE_METHODS", "Held", "PsaTally", "tally_of"]
+__all__ = ["WRITE_METHODS", "Held", "PsaTally", "is_write", "tally_of"]
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_QUERY = re.compile(r"/query(/next|/count)?/?$")
 
 
 @dataclass(frozen=True)
@@ -51,11 +53,17 @@ class PsaTally:
         return PsaTally(self.requests - other.requests, self.writes - other.writes, self.throttled - other.throttled)
 
 
+def is_write(record: RequestRecord) -> bool:
+    """A request that may change what the PSA holds: POST, PUT, PATCH, DELETE, but not a query sent as a
+    POST (Autotask's `/query`, `/query/next`, `/query/count`)."""
+    return record.method in WRITE_METHODS and _QUERY.search(record.path) is None
+
+
 def tally_of(records: Iterable[RequestRecord]) -> PsaTally:
     requests = writes = throttled = 0
     for record in records:
         requests += 1
         throttled += record.status == 429
         answered = record.status != 0 and record.status != 429 and record.status < 500
-        writes += record.method in WRITE_METHODS and answered
+        writes += is_write(record) and answered
     return PsaTally(requests, writes, throttled)

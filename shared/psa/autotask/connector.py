@@ -10,7 +10,9 @@ What it does with what Autotask has (`mapping` has the field names):
   zone's own host) to the last page; inactive contacts are listed too.
 * **Writes**: create `POST /Companies/{id}/Contacts` (answers `{"itemId"}`), change `PATCH` on the
   same child URL with the contact's `id` and only the changed fields (R8.6); never `PUT`, which
-  nulls every field not sent. `isActive` 1/0 (R8.3); `externalID` carries the Entra object id (R8.5).
+  nulls every field not sent. The bulk calls are one request per contact (the budget is scarce): a
+  create carries its facts, and a contact's changes, activation and facts are one `PATCH`.
+  `isActive` 1/0 (R8.3); `externalID` carries the Entra object id (R8.5).
 * **Refusals**: Autotask answers a refused item with HTTP 500 and an `errors` array: that is
   `PsaRefused` (the user fails with Autotask's words), not an outage. A 500 without `errors`, a 503,
   a timeout or a reset is an outage (`PsaUnavailable` after the retries).
@@ -32,11 +34,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from shared.errors import PsaRefused, PsaUnavailable
+from shared.errors import PsaError, PsaRefused, PsaUnavailable
 from shared.models import Capabilities, ClientMicrosoftFacts, ContactFields, MicrosoftFacts, PsaClient, PsaContact
 from shared.psa.autotask.mapping import HELD_FIELDS, client_of, contact_of, create_body, patch_body
 from shared.psa.autotask.records import AtCompany, AtContact, AtItem, AtPage, AtUdfInfo
@@ -46,6 +48,7 @@ from shared.psa.autotask.zone import ZoneDirectory
 from shared.psa.fact_fields import FactFields
 from shared.psa.http import PsaHttpClient, RequestStats
 from shared.psa.http.paging import MAX_PAGES
+from shared.psa.port import ContactChange, NewContact
 
 __all__ = ["MAX_RECORDS", "AutotaskConnector", "HttpFactory"]
 
@@ -57,7 +60,8 @@ HttpFactory = Callable[[str], PsaHttpClient]  # the API client for the zone's ba
 
 
 class AutotaskConnector:
-    """A `PsaConnector` (with `RunNotes`) over one Autotask database; see the module docstring.
+    """A `PsaConnector` (with `BulkContacts` and `RunNotes`) over one Autotask database; see the module
+    docstring.
     `stats` counts its API requests (zone lookups apart)."""
 
     def __init__(
@@ -107,7 +111,7 @@ class AutotaskConnector:
             client_facts=bool(client),
             client_website=True,
             entra_id_field=True,
-            bulk=False,
+            bulk=True,  # a contact's items merge into one PATCH, its facts ride on its create
         )
 
     def take_notes(self, client_id: str) -> list[str]:
@@ -168,29 +172,86 @@ class AutotaskConnector:
         return [contact_of(r, self._facts).model_copy(update={"client_id": client_id}) for r in mine]
 
     async def create_contact(self, client_id: str, fields: ContactFields, *, entra_user_id: str) -> PsaContact:
+        return await self._create(client_id, NewContact(entra_user_id, fields))
+
+    async def update_contact(self, client_id: str, contact_id: str, changes: Mapping[str, str]) -> None:
+        await self._change(client_id, ContactChange(contact_id=contact_id, changes=changes))
+
+    async def set_contact_active(self, client_id: str, contact_id: str, active: bool, reason: str | None) -> None:
+        await self._change(client_id, ContactChange(contact_id=contact_id, active=active, inactive_reason=reason))
+
+    async def write_contact_facts(self, client_id: str, contact_id: str, facts: MicrosoftFacts) -> None:
+        await self._change(client_id, ContactChange(contact_id=contact_id, facts=facts))
+
+    async def create_contacts(self, client_id: str, new: Sequence[NewContact]) -> list[PsaContact | PsaError]:
+        """One POST per contact, its facts in it (Autotask has no bulk call; the budget is scarce)."""
+        results: list[PsaContact | PsaError] = []
+        for item in new:
+            try:
+                results.append(await self._create(client_id, item))
+            except PsaUnavailable:
+                raise
+            except PsaError as exc:
+                results.append(exc)
+        return results
+
+    async def change_contacts(self, client_id: str, changes: Sequence[ContactChange]) -> list[PsaError | None]:
+        """One PATCH per contact, its items merged; a refused merge is tried item by item, so each
+        item's result is its own."""
+        results: list[PsaError | None] = [None] * len(changes)
+        by_contact: dict[str, list[int]] = {}
+        for index, item in enumerate(changes):
+            by_contact.setdefault(item.contact_id, []).append(index)
+        for contact_id, indexes in by_contact.items():
+            try:
+                await self._change(client_id, _merged(contact_id, [changes[i] for i in indexes]))
+                continue
+            except PsaUnavailable:
+                raise
+            except PsaError as exc:
+                if len(indexes) == 1:
+                    results[indexes[0]] = exc
+                    continue
+            for index in indexes:
+                try:
+                    await self._change(client_id, changes[index])
+                except PsaUnavailable:
+                    raise
+                except PsaError as exc:
+                    results[index] = exc
+        return results
+
+    async def _create(self, client_id: str, item: NewContact) -> PsaContact:
         company = _at_id(client_id)
-        body = create_body(company, fields, entra_user_id)
+        body = create_body(company, item.fields, item.entra_user_id)
+        if item.facts is not None:
+            with self._spending.for_client(client_id):
+                await self._refresh_udfs(CONTACTS)  # once an hour: only the UDFs Autotask has are sent
+            values = {k: v for k, v in self._facts.contact_values(item.facts).items() if v}
+            udfs = self._udfs.only_kept(client_id, CONTACTS, values)
+            if udfs:
+                body["userDefinedFields"] = udfs
         with self._spending.for_client(client_id):
             answer = await self._send("POST", _children(company), "POST Companies/{id}/Contacts", body=body)
         record = AtContact.model_validate({**body, "id": _item_id(answer)})
-        return contact_of(record, self._facts).model_copy(update={"client_id": client_id})
+        contact = contact_of(record, self._facts).model_copy(update={"client_id": client_id})
+        return contact.model_copy(update={"microsoft": item.facts}) if item.facts is not None else contact
 
-    async def update_contact(self, client_id: str, contact_id: str, changes: Mapping[str, str]) -> None:
-        body = patch_body(contact_id, {k: v for k, v in changes.items() if k in HELD_FIELDS})
+    async def _change(self, client_id: str, item: ContactChange) -> None:
+        """One PATCH: the changed fields (R8.6), `isActive` and the facts' UDFs; nothing when none."""
+        body = patch_body(item.contact_id, {k: v for k, v in item.changes.items() if k in HELD_FIELDS})
+        if item.active is not None:
+            body["isActive"] = 1 if item.active else 0
+        if item.facts is not None:
+            with self._spending.for_client(client_id):
+                await self._refresh_udfs(CONTACTS)
+            udfs = self._udfs.only_kept(client_id, CONTACTS, self._facts.contact_values(item.facts))
+            if udfs:
+                body["userDefinedFields"] = udfs
         if len(body) > 1:
-            await self._patch_contact(client_id, body)
-
-    async def set_contact_active(self, client_id: str, contact_id: str, active: bool, reason: str | None) -> None:
-        await self._patch_contact(client_id, {"id": _at_id(contact_id), "isActive": 1 if active else 0})
-
-    async def write_contact_facts(self, client_id: str, contact_id: str, facts: MicrosoftFacts) -> None:
-        udfs = self._udfs.only_kept(client_id, CONTACTS, self._facts.contact_values(facts))
-        if udfs:
-            await self._patch_contact(client_id, {"id": _at_id(contact_id), "userDefinedFields": udfs})
-
-    async def _patch_contact(self, client_id: str, body: dict[str, Any]) -> None:
-        with self._spending.for_client(client_id):
-            await self._send("PATCH", _children(_at_id(client_id)), "PATCH Companies/{id}/Contacts", body=body)
+            with self._spending.for_client(client_id):
+                path = _children(_at_id(client_id))
+                await self._send("PATCH", path, "PATCH Companies/{id}/Contacts", body=body)
 
     # --- requests --------------------------------------------------------------------------------
 
@@ -249,6 +310,17 @@ class AutotaskConnector:
             log.warning("autotask: could not read the %s UDFs (%s); not checked", entity, exc)
             return
         self._udfs.learn(entity, (udf.name for udf in (await self._api()).shape(AtUdfInfo, answer).fields))
+
+
+def _merged(contact_id: str, items: Sequence[ContactChange]) -> ContactChange:
+    changes: dict[str, str] = {}
+    facts, active, reason = None, None, None
+    for item in items:
+        changes.update(item.changes)
+        facts = item.facts if item.facts is not None else facts
+        if item.active is not None:
+            active, reason = item.active, item.inactive_reason
+    return ContactChange(contact_id=contact_id, changes=changes, facts=facts, active=active, inactive_reason=reason)
 
 
 def _children(company: int) -> str:

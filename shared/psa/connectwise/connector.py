@@ -13,7 +13,8 @@ What it does with what ConnectWise has (`mapping` has the field names):
   with a cast error): the item's value is patched, or an item is added. A new primary email that the
   contact already has as another `Email` item becomes the default one instead of a second copy.
   Custom fields (the Entra id when configured as one, the facts) are sent as the whole array
-  (`custom_fields`), since ConnectWise replaces it whole.
+  (`custom_fields`), since ConnectWise replaces it whole. The bulk calls are one request per contact:
+  a create carries its facts, and a contact's changes, activation and facts are one `PATCH`.
 * **Inactive**: `inactiveFlag` (R8.3).
 
 Unconfirmed, and which way it went:
@@ -31,10 +32,10 @@ Unconfirmed, and which way it went:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from shared.errors import PsaRefused, PsaUnavailable
+from shared.errors import PsaError, PsaRefused, PsaUnavailable
 from shared.models import Capabilities, ClientMicrosoftFacts, ContactFields, MicrosoftFacts, PsaClient, PsaContact
 from shared.psa.connectwise.custom_fields import COMPANY, CONTACT, CwCustomFields
 from shared.psa.connectwise.mapping import (
@@ -54,6 +55,7 @@ from shared.psa.connectwise.records import CwCompany, CwContact
 from shared.psa.http import PsaHttpClient, RequestStats
 from shared.psa.http.memory import RecordCache
 from shared.psa.http.paging import MAX_PAGES
+from shared.psa.port import ContactChange, NewContact
 
 __all__ = ["ConnectWiseConnector"]
 
@@ -63,7 +65,8 @@ CONTACTS, COMPANIES = "company/contacts", "company/companies"
 
 
 class ConnectWiseConnector:
-    """A `PsaConnector` (with `RunNotes`) over one ConnectWise PSA company; see the module docstring."""
+    """A `PsaConnector` (with `BulkContacts` and `RunNotes`) over one ConnectWise PSA company; see the
+    module docstring."""
 
     def __init__(self, http: PsaHttpClient, shape: ContactShape) -> None:
         self._http = http
@@ -95,7 +98,7 @@ class ConnectWiseConnector:
             client_facts=bool(client),
             client_website=True,
             entra_id_field=self._entra_id_kept(),
-            bulk=False,
+            bulk=True,  # a contact's items merge into one PATCH, its facts ride on its create
         )
 
     def take_notes(self, client_id: str) -> list[str]:
@@ -171,53 +174,101 @@ class ConnectWiseConnector:
         return [contact_of(r, self._shape).model_copy(update={"client_id": client_id}) for r in mine]
 
     async def create_contact(self, client_id: str, fields: ContactFields, *, entra_user_id: str) -> PsaContact:
+        return await self._create(client_id, NewContact(entra_user_id, fields))
+
+    async def update_contact(self, client_id: str, contact_id: str, changes: Mapping[str, str]) -> None:
+        await self._change(client_id, ContactChange(contact_id=contact_id, changes=changes))
+
+    async def set_contact_active(self, client_id: str, contact_id: str, active: bool, reason: str | None) -> None:
+        await self._change(client_id, ContactChange(contact_id=contact_id, active=active, inactive_reason=reason))
+
+    async def write_contact_facts(self, client_id: str, contact_id: str, facts: MicrosoftFacts) -> None:
+        await self._change(client_id, ContactChange(contact_id=contact_id, facts=facts))
+
+    async def create_contacts(self, client_id: str, new: Sequence[NewContact]) -> list[PsaContact | PsaError]:
+        """One POST per contact, its facts in it (ConnectWise has no bulk call)."""
+        results: list[PsaContact | PsaError] = []
+        for item in new:
+            try:
+                results.append(await self._create(client_id, item))
+            except PsaUnavailable:
+                raise
+            except PsaError as exc:
+                results.append(exc)
+        return results
+
+    async def change_contacts(self, client_id: str, changes: Sequence[ContactChange]) -> list[PsaError | None]:
+        """One PATCH per contact, its items merged (plus a communications call per changed email or
+        phone); a refused merge is tried item by item, so each item's result is its own."""
+        results: list[PsaError | None] = [None] * len(changes)
+        by_contact: dict[str, list[int]] = {}
+        for index, item in enumerate(changes):
+            by_contact.setdefault(item.contact_id, []).append(index)
+        for contact_id, indexes in by_contact.items():
+            try:
+                await self._change(client_id, _merged(contact_id, [changes[i] for i in indexes]))
+                continue
+            except PsaUnavailable:
+                raise
+            except PsaError as exc:
+                if len(indexes) == 1:
+                    results[indexes[0]] = exc
+                    continue
+            for index in indexes:
+                try:
+                    await self._change(client_id, changes[index])
+                except PsaUnavailable:
+                    raise
+                except PsaError as exc:
+                    results[index] = exc
+        return results
+
+    async def _create(self, client_id: str, item: NewContact) -> PsaContact:
         await self._know_fields(CONTACT)
-        custom = []
         caption = self._entra_caption()
-        if caption is not None and self._custom.known(CONTACT):
-            custom = self._custom.whole_array(client_id, CONTACT, [], {caption: entra_user_id}) or []
-        body = create_body(_cw_id(client_id), fields, entra_user_id, self._shape, custom)
-        for item in body.get("communicationItems", []):
-            type_id = self._type_ids.get(str(item["type"]["name"]).lower())
+        values = {caption: item.entra_user_id} if caption is not None else {}
+        if item.facts is not None:
+            values |= {k: v for k, v in self._shape.facts.contact_values(item.facts).items() if v}
+        known = values and self._custom.known(CONTACT)
+        custom = (self._custom.whole_array(client_id, CONTACT, [], values) or []) if known else []
+        body = create_body(_cw_id(client_id), item.fields, item.entra_user_id, self._shape, custom)
+        for communication in body.get("communicationItems", []):
+            type_id = self._type_ids.get(str(communication["type"]["name"]).lower())
             if type_id is not None:
-                item["type"]["id"] = type_id
+                communication["type"]["id"] = type_id
         record = self._contact(await self._http.json("POST", CONTACTS, body=body))
-        if caption is not None and not custom and self._custom.has(CONTACT, caption):
-            # The database had no contact to learn the field's id from; the new one shows it.
-            learned = self._custom.whole_array(client_id, CONTACT, record.custom_fields, {caption: entra_user_id})
+        if values and not custom and any(self._custom.has(CONTACT, c) for c in values):
+            # The database had no contact to learn the fields' ids from; the new one shows them.
+            learned = self._custom.whole_array(client_id, CONTACT, record.custom_fields, values)
             if learned is not None:
                 ops = [_replace("customFields", learned)]
                 record = self._contact(await self._http.json("PATCH", f"{CONTACTS}/{record.id}", body=ops))
-        return contact_of(record, self._shape).model_copy(update={"client_id": client_id})
+        contact = contact_of(record, self._shape).model_copy(update={"client_id": client_id})
+        return contact.model_copy(update={"microsoft": item.facts}) if item.facts is not None else contact
 
-    async def update_contact(self, client_id: str, contact_id: str, changes: Mapping[str, str]) -> None:
-        changes = {k: v for k, v in changes.items() if k in HELD_FIELDS}
+    async def _change(self, client_id: str, item: ContactChange) -> None:
+        """One PATCH of the contact's changed fields, activation and custom fields; its emails and
+        phones through its communications."""
+        changes = {k: v for k, v in item.changes.items() if k in HELD_FIELDS}
         ops = patch_ops(changes)
-        if ops:
-            self._contact(await self._http.json("PATCH", f"{CONTACTS}/{_cw_id(contact_id)}", body=ops))
+        if item.active is not None:
+            ops.append(_replace("inactiveFlag", not item.active))
         talk = {k: v for k, v in changes.items() if k in COMMUNICATED}
-        if talk:
-            current = await self._current(contact_id)
+        current = await self._current(item.contact_id) if talk or item.facts is not None else None
+        if item.facts is not None and current is not None:
+            values = self._shape.facts.contact_values(item.facts)
+            fields = self._custom.whole_array(client_id, CONTACT, current.custom_fields, values)
+            if fields is not None:
+                ops.append(_replace("customFields", fields))
+        if ops:
+            self._contact(await self._http.json("PATCH", f"{CONTACTS}/{_cw_id(item.contact_id)}", body=ops))
+        if talk and current is not None:
             added = await self._set_email(current, talk["email"].strip()) if "email" in talk else False
             for kind, type_name in (("phone", self._shape.phone_type), ("mobile", self._shape.mobile_type)):
                 if kind in talk:
                     added = await self._set_phone(current, type_name, talk[kind].strip()) or added
             if added:  # the new item's id, for the next change
-                await self._fetch(contact_id)
-
-    async def set_contact_active(self, client_id: str, contact_id: str, active: bool, reason: str | None) -> None:
-        ops = [{"op": "replace", "path": "inactiveFlag", "value": not active}]
-        self._contact(await self._http.json("PATCH", f"{CONTACTS}/{_cw_id(contact_id)}", body=ops))
-
-    async def write_contact_facts(self, client_id: str, contact_id: str, facts: MicrosoftFacts) -> None:
-        current = await self._current(contact_id)  # learns the contact custom fields' ids too
-        fields = self._custom.whole_array(
-            client_id, CONTACT, current.custom_fields, self._shape.facts.contact_values(facts)
-        )
-        if fields is None:
-            return
-        ops = [{"op": "replace", "path": "customFields", "value": fields}]
-        self._contact(await self._http.json("PATCH", f"{CONTACTS}/{current.id}", body=ops))
+                await self._fetch(item.contact_id)
 
     async def _set_email(self, current: CwContact, value: str) -> bool:
         """The contact's primary email set to `value`; True when an item was added."""
@@ -316,6 +367,17 @@ class ConnectWiseConnector:
             if page_id is None or not page:
                 return items
         raise PsaUnavailable(f"connectwise kept answering more pages past {MAX_PAGES}; listing stopped")
+
+
+def _merged(contact_id: str, items: Sequence[ContactChange]) -> ContactChange:
+    changes: dict[str, str] = {}
+    facts, active, reason = None, None, None
+    for item in items:
+        changes.update(item.changes)
+        facts = item.facts if item.facts is not None else facts
+        if item.active is not None:
+            active, reason = item.active, item.inactive_reason
+    return ContactChange(contact_id=contact_id, changes=changes, facts=facts, active=active, inactive_reason=reason)
 
 
 def _replace(path: str, value: Any) -> dict[str, Any]:

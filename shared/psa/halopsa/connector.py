@@ -144,7 +144,7 @@ class HaloConnector:
         try:
             [saved] = await self._save("Client", [body], HaloClient)
         except PsaRefused as exc:
-            if exc.status == 404:
+            if not _about_custom_fields(str(exc), {item["name"] for item in items}):
                 raise
             self._custom.refused(item["name"] for item in items)
             self._custom.note_missing(client_id)
@@ -194,6 +194,8 @@ class HaloConnector:
         """`batch_size` users an array; see the module docstring for a refused array."""
         if not new:
             return []
+        if any(item.facts is not None for item in new):
+            await self._refresh_fields()  # once an hour: only the custom fields Halo has are sent
         site = await self._site(client_id)
         bodies = [self._create_body(client_id, site, item) for item in new]
         results: list[PsaContact | PsaError] = []
@@ -207,6 +209,8 @@ class HaloConnector:
         array is sent again contact by contact, and a refused contact item by item, so each item's
         result is its own."""
         results: list[PsaError | None] = [None] * len(changes)
+        if any(item.facts is not None for item in changes):
+            await self._refresh_fields()
         by_contact: dict[str, list[int]] = {}
         for index, item in enumerate(changes):
             by_contact.setdefault(item.contact_id, []).append(index)
@@ -335,15 +339,15 @@ class HaloConnector:
         return body if set(body) - {"id", *NO_AUTOMATIONS} else None
 
     async def _save_users(self, client_id: str, bodies: list[dict[str, Any]]) -> list[HaloUser]:
-        """POST /Users; a refusal of an array that carried custom fields is tried once more without
+        """POST /Users; a refusal about the custom fields an array carried is tried once more without
         them (a field on the wrong table, `custom_fields`), and those fields are skipped from then on.
         Not an array of several creates: Halo may have taken some of them (the caller looks first)."""
         try:
             saved = await self._save("Users", bodies, HaloUser)
-        except PsaRefused:
+        except PsaRefused as exc:
             names = {str(f["name"]) for body in bodies for f in body.get("customfields", [])}
             creates = sum(1 for body in bodies if "id" not in body)
-            if not names or (creates and len(bodies) > 1):
+            if not _about_custom_fields(str(exc), names) or (creates and len(bodies) > 1):
                 raise
             bare = [{k: v for k, v in body.items() if k != "customfields"} for body in bodies]
             bare = [body for body in bare if set(body) - {"id", *NO_AUTOMATIONS}]
@@ -406,6 +410,13 @@ class HaloConnector:
             return Page(items, more=bool(items) and (total is None or seen < total))
 
         return await every_page(fetch)
+
+
+def _about_custom_fields(message: str, names: set[str]) -> bool:
+    """Halo's refusal names a custom field we sent (its wording is unconfirmed: a field's name, or
+    "custom field", in the message)."""
+    text = message.lower()
+    return bool(names) and ("custom" in text or any(name.lower() in text for name in names))
 
 
 def _merged(contact_id: str, items: Sequence[ContactChange]) -> ContactChange:
