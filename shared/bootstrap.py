@@ -30,6 +30,7 @@ from shared.store.mappings import TableMappingStore
 from shared.store.queue import QueueWorkQueue
 from shared.store.runs import TableRunStore
 from shared.store.scope_locks import TableScopeLocks
+from shared.store.settings_cache import CachedSyncSettingsStore
 from shared.store.settings_repo import TableSyncSettingsStore
 from shared.store.tenants import TableTenantStore
 from shared.store.webhook_receipts import TableWebhookReceipts
@@ -59,7 +60,7 @@ def build_app(
         "mappings": TableMappingStore(account),
         "links": TableLinkStore(account),
         "ambiguities": TableAmbiguityStore(account),
-        "sync_settings": TableSyncSettingsStore(account),
+        "sync_settings": CachedSyncSettingsStore(TableSyncSettingsStore(account)),
         "runs": TableRunStore(account),
         "scopes": TableScopeLocks(account),
         "leases": TableLeaseStore(account),

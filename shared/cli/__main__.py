@@ -39,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
         "--changed", type=float, help="share of users changed for the incremental run (default 0.01; 0.1 with --psa)"
     )
     bench.add_argument("--workers", type=int, default=8, help="tenant messages handled at once (host batchSize)")
+    bench.add_argument(
+        "--new-batch-threshold", type=int, help="fetch more once this many are in flight (default workers/2)"
+    )
+    bench.add_argument(
+        "--also", action="append", default=[], metavar="TxU", help="another shape in the same run, e.g. 200x500"
+    )
     bench.add_argument("--no-sdk", action="store_true", help="skip timing msgraph-sdk's typed models")
     bench.add_argument("--json", type=Path, help="also write the JSON object here")
     bench.add_argument(
@@ -98,6 +104,8 @@ async def _bench(args: argparse.Namespace) -> int:
         changed_share=0.01 if args.changed is None else args.changed,
         workers=args.workers,
         sdk=not args.no_sdk,
+        new_batch_threshold=args.new_batch_threshold,
+        also=tuple(_shape(text) for text in args.also),
     )
     result = await run_bench(options)
     text = json.dumps(result, indent=2)
@@ -107,6 +115,13 @@ async def _bench(args: argparse.Namespace) -> int:
     if args.json is not None:
         await asyncio.to_thread(_write, args.json, text + "\n")
     return 0
+
+
+def _shape(text: str) -> tuple[int, int]:
+    tenants, _, users = text.lower().partition("x")
+    if not (tenants.isdigit() and users.isdigit()):
+        raise ValidationFailed(f"--also takes TENANTSxUSERS, e.g. 200x500, not {text!r}", field="also")
+    return int(tenants), int(users)
 
 
 async def _psa_bench(args: argparse.Namespace) -> int:

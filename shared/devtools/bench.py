@@ -6,16 +6,24 @@
   and the Graph simulator, end to end through the real queue and the host's handlers. Graph requests
   come from the simulator's request log, PSA calls from `CountingConnector`, storage transactions
   from a hook on every HTTP request the Table and Queue clients send to Azurite.
+* `also`: more shapes (e.g. 200 x 500 beside 2,000 x 50), each through its own environment, in the
+  same run: figures side by side from one process on one machine's load.
+
+Each run prints its progress on stderr every few seconds (tenants done of expected, rate), and each
+phase the process's peak RSS so far (the simulator's state included: it lives in this process).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import json
 import math
 import re
+import resource
 import secrets
+import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -53,9 +61,12 @@ class BenchOptions:
     ingest_users: int = 2000
     changed_share: float = 0.01
     seed: int = 7
-    workers: int = 8  # tenant messages handled at once (host.json's queues.batchSize)
+    workers: int = 8  # tenant messages fetched at once (host.json's queues.batchSize)
+    new_batch_threshold: int | None = None  # host.json's queues.newBatchThreshold; None: workers // 2, as the host
     sdk: bool = True  # time msgraph-sdk's typed models too (about 7 ms a user)
     storage: str | None = None
+    also: tuple[tuple[int, int], ...] = ()  # more (tenants, users) shapes measured in the same run
+    progress_every: float = 5.0  # seconds between progress lines on stderr
 
 
 # --- storage transactions ----------------------------------------------------------------------
@@ -196,6 +207,9 @@ async def bench_environment(scenario: Scenario, options: BenchOptions) -> AsyncI
             tenant_worker.build().get_user_function(),
             tenant_poison.build().get_user_function(),
             batch_size=options.workers,
+            new_batch_threshold=(
+                options.workers // 2 if options.new_batch_threshold is None else options.new_batch_threshold
+            ),
         )
         try:
             yield BenchEnvironment(app=app, simulator=env.simulator, psa=env.psa, storage=counter, driver=driver)
@@ -275,7 +289,9 @@ async def _map_all(env: BenchEnvironment, scenario: Scenario) -> None:
         await decide(env.app, decision.tenant_id, Decision(decision.action), client_id=decision.client_id)
 
 
-async def _timed_run(env: BenchEnvironment, run_type: RunType, trigger: Trigger) -> tuple[RunRecord, float]:
+async def _timed_run(
+    env: BenchEnvironment, run_type: RunType, trigger: Trigger, label: str = "run", every: float = 5.0
+) -> tuple[RunRecord, float]:
     env.simulator.clear_requests()
     env.storage.reset()
     env.psa.reset()
@@ -286,7 +302,17 @@ async def _timed_run(env: BenchEnvironment, run_type: RunType, trigger: Trigger)
         current = await env.app.runs.get(run.run_id)
         return current is not None and current.status in _FINISHED
 
-    await env.driver.drain(finished, limit_seconds=3600)
+    async def progress() -> None:
+        current = await env.app.runs.get(run.run_id)
+        done, elapsed = (current.tenants_processed if current else 0), time.perf_counter() - started
+        print(
+            f"bench {label}: {done}/{run.tenants_expected} tenants, {done / elapsed:.1f} tenants/s, "
+            f"{elapsed:.0f} s, peak RSS {peak_rss_mb():.0f} MB",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    await env.driver.drain(finished, limit_seconds=3600, progress=progress, progress_every=every)
     elapsed = time.perf_counter() - started
     return await run_details(env.app, run.run_id, with_users=False), elapsed
 
@@ -303,6 +329,8 @@ def _phase(env: BenchEnvironment, run: RunRecord, seconds: float, users: int) ->
         "seconds": round(seconds, 2),
         "users": users,
         "users_per_second": round(users / seconds, 1) if seconds else None,
+        "tenants_per_second": round(run.tenants_expected / seconds, 1) if seconds else None,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
         "pass_kinds": dict(kinds),
         "counts": run.counts.model_dump(),
         "graph_requests": len(records),
@@ -348,23 +376,26 @@ async def bench_sync(options: BenchOptions) -> dict[str, Any]:
     scenario = bench_scenario(shape)
     users = sum(len(t.users) for t in scenario.tenants)
     minimum = _minimum(scenario)
+    shape_label, every = f"{options.tenants}x{options.users}", options.progress_every
     async with bench_environment(scenario, options) as env:
         await _map_all(env, scenario)
-        run, seconds = await _timed_run(env, RunType.INITIAL, Trigger.MANUAL)
+        rss_before = peak_rss_mb()
+        run, seconds = await _timed_run(env, RunType.INITIAL, Trigger.MANUAL, f"{shape_label} full (initial)", every)
         full = _phase(env, run, seconds, users)
         initial_requests = _against_minimum(env, minimum)
         # The same again (a manual run is a full pass): what a daily full pass costs when nothing changed.
-        run, seconds = await _timed_run(env, RunType.ALL_TENANTS, Trigger.MANUAL)
+        run, seconds = await _timed_run(env, RunType.ALL_TENANTS, Trigger.MANUAL, f"{shape_label} full (repeat)", every)
         repeat = _phase(env, run, seconds, users)
         repeat_requests = _against_minimum(env, minimum)
-        run, seconds = await _timed_run(env, RunType.ALL_TENANTS, Trigger.TIMER)
+        run, seconds = await _timed_run(env, RunType.ALL_TENANTS, Trigger.TIMER, f"{shape_label} no change", every)
         unchanged = _phase(env, run, seconds, users)
         ops = bench_changes(scenario, options.changed_share, seed=options.seed)
         for op in ops:
             env.simulator.apply(op)
-        run, seconds = await _timed_run(env, RunType.ALL_TENANTS, Trigger.TIMER)
+        run, seconds = await _timed_run(env, RunType.ALL_TENANTS, Trigger.TIMER, f"{shape_label} changed", every)
         changed = _phase(env, run, seconds, users) | {"graph_changes": len(ops)}
     return {
+        "shape": {"tenants": options.tenants, "users": options.users, "rss_mb_before_runs": round(rss_before, 1)},
         "full": full,
         "full_repeat": repeat,
         "incremental": {"no_changes": unchanged, "changed": changed},
@@ -376,21 +407,41 @@ async def run_bench(options: BenchOptions) -> dict[str, Any]:
     started = time.perf_counter()
     ingest = await asyncio.to_thread(bench_ingest, options.ingest_users, sdk=options.sdk, seed=options.seed)
     sync = await bench_sync(options)
+    also = []
+    for tenants, users in options.also:
+        also.append(await bench_sync(dataclasses.replace(options, tenants=tenants, users=users, also=())))
+    threshold = options.workers // 2 if options.new_batch_threshold is None else options.new_batch_threshold
     return {
         "machine": _machine(),
-        "options": {"tenants": options.tenants, "users": options.users, "workers": options.workers},
+        "options": {
+            "tenants": options.tenants,
+            "users": options.users,
+            "workers": options.workers,
+            "new_batch_threshold": threshold,
+        },
         "ingest": ingest,
         **sync,
+        "also": also,
         "targets": _targets(ingest, sync, options),
         "total_seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _machine() -> dict[str, Any]:
     import os
     import platform
 
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average": [round(n, 2) for n in os.getloadavg()],
+    }
 
 
 def _targets(ingest: dict[str, Any], sync: dict[str, Any], options: BenchOptions) -> dict[str, Any]:
@@ -419,32 +470,45 @@ def render_table(result: dict[str, Any]) -> str:
         f"  ours {ingest['ours_s']:.4f} s   json.loads {ingest['json_s']:.4f} s   "
         f"ours/json {ingest['ours_vs_json']:.2f}"
         + (f"   sdk {ingest['sdk_s']:.2f} s   sdk/ours {ingest['sdk_vs_ours']:.0f}x" if "sdk_s" in ingest else ""),
-        "",
-        f"{'phase':<24}{'seconds':>9}{'users/s':>10}{'graph/tenant':>14}{'psa calls':>11}"
-        f"{'storage tx':>12}{'sync writes':>13}  passes",
+    ]
+    for sync in [result, *result.get("also", [])]:
+        lines += ["", *_shape_lines(sync)]
+    lines += ["", "targets: " + ", ".join(f"{k} {_verdict(v)}" for k, v in result["targets"].items())]
+    return "\n".join(lines)
+
+
+def _shape_lines(sync: dict[str, Any]) -> list[str]:
+    shape = sync.get("shape", {})
+    lines = [
+        f"{shape.get('tenants', '?')} tenants x {shape.get('users', '?')} users "
+        f"(peak RSS before the runs {shape.get('rss_mb_before_runs', 0):.0f} MB):",
+        f"{'phase':<24}{'seconds':>9}{'users/s':>10}{'tenants/s':>10}{'graph/tenant':>13}{'psa calls':>10}"
+        f"{'storage tx':>11}{'tx/tenant':>10}{'sync writes':>12}{'RSS MB':>8}  passes",
     ]
     phases = [
-        ("full (initial)", result["full"]),
-        ("full (repeat, no change)", result["full_repeat"]),
-        ("incremental, no changes", result["incremental"]["no_changes"]),
-        ("incremental, 1 % changed", result["incremental"]["changed"]),
+        ("full (initial)", sync["full"]),
+        ("full (repeat, no change)", sync["full_repeat"]),
+        ("incremental, no changes", sync["incremental"]["no_changes"]),
+        ("incremental, 1 % changed", sync["incremental"]["changed"]),
     ]
     for name, phase in phases:
         lines.append(
             f"{name:<24}{phase['seconds']:>9.2f}{phase['users_per_second'] or 0:>10.0f}"
-            f"{phase['graph_requests_per_tenant']:>14.2f}{phase['psa_calls']:>11}"
-            f"{phase['storage']['transactions']:>12}{phase['storage']['sync_writes']:>13}  "
-            + ", ".join(f"{k} {v}" for k, v in phase["pass_kinds"].items())
+            f"{phase.get('tenants_per_second') or 0:>10.1f}{phase['graph_requests_per_tenant']:>13.2f}"
+            f"{phase['psa_calls']:>10}{phase['storage']['transactions']:>11}"
+            f"{phase['storage_transactions_per_tenant']:>10.1f}{phase['storage']['sync_writes']:>12}"
+            f"{phase.get('peak_rss_mb', 0):>8.0f}  " + ", ".join(f"{k} {v}" for k, v in phase["pass_kinds"].items())
         )
-    lines.append("")
-    for name, figures in result["graph_requests_per_tenant_full"].items():
+    for name, figures in sync["graph_requests_per_tenant_full"].items():
         lines.append(
             f"graph requests per tenant, full pass ({name}): {figures['measured_average']} average against a "
-            f"minimum of {figures['minimum_average']}; tenants by requests over their minimum: "
-            + ", ".join(f"+{k}: {v}" for k, v in figures["tenants_by_requests_over_minimum"].items())
+            f"floor of {figures['minimum_average']}; tenants by requests over their floor: "
+            + ", ".join(
+                f"{k:+d}: {v}"
+                for k, v in sorted((int(k), v) for k, v in figures["tenants_by_requests_over_minimum"].items())
+            )
         )
-    lines += ["", "targets: " + ", ".join(f"{k} {_verdict(v)}" for k, v in result["targets"].items())]
-    return "\n".join(lines)
+    return lines
 
 
 def _verdict(value: object) -> object:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
@@ -23,6 +25,8 @@ class TableLeaseStore:
 
     def __init__(self, account: StorageAccount) -> None:
         self._table = account.table(Table.SYNC_STATE)
+        # The ETag of each lease this process took: its release deletes under it without reading first.
+        self._taken: dict[tuple[str, str], str] = {}
 
     async def acquire(self, tenant_id: str, owner: str, now: datetime, ttl: timedelta) -> bool:
         entity = {
@@ -32,7 +36,7 @@ class TableLeaseStore:
             "expiresAt": (now + ttl).isoformat(),
         }
         try:
-            await self._table.create_entity(entity)
+            self._took(tenant_id, owner, await self._table.create_entity(entity))
             return True
         except ResourceExistsError:
             pass
@@ -44,17 +48,30 @@ class TableLeaseStore:
         if current["owner"] != owner and not expired:
             return False
         try:
-            await self._table.update_entity(
+            written = await self._table.update_entity(
                 entity,
                 mode=UpdateMode.REPLACE,
                 etag=current.metadata["etag"],
                 match_condition=MatchConditions.IfNotModified,
             )
+            self._took(tenant_id, owner, written)
             return True
         except (ResourceModifiedError, ResourceNotFoundError):
             return False  # another worker took it between our read and write
 
+    def _took(self, tenant_id: str, owner: str, written: Mapping[str, Any]) -> None:
+        if written.get("etag"):
+            self._taken[(tenant_id, owner)] = str(written["etag"])
+
     async def release(self, tenant_id: str, owner: str) -> None:
+        etag = self._taken.pop((tenant_id, owner), None)
+        if etag is not None:
+            # Changed since this process took it (taken over after it lapsed)? Then it is not ours and stays.
+            with contextlib.suppress(ResourceModifiedError, ResourceNotFoundError):
+                await self._table.delete_entity(
+                    check_key(tenant_id), _LEASE, etag=etag, match_condition=MatchConditions.IfNotModified
+                )
+            return
         try:
             current = await self._table.get_entity(check_key(tenant_id), _LEASE)
         except ResourceNotFoundError:
