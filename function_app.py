@@ -9,9 +9,9 @@ request gets here (infra/modules/functionapp.bicep), and the routes check the ca
 
 import azure.functions as func
 
-from functions import sync_worker, timers
+from functions import subscriptions_timer, sweep, sync_worker, timers
 from functions.api import create_api
 
 app = func.AsgiFunctionApp(app=create_api(), http_auth_level=func.AuthLevel.ANONYMOUS)
-for blueprint in (timers.bp, sync_worker.bp):
+for blueprint in (timers.bp, sync_worker.bp, sweep.bp, subscriptions_timer.bp):
     app.register_functions(blueprint)

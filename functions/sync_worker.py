@@ -14,7 +14,7 @@ bp = func.Blueprint()
 
 @bp.queue_trigger(arg_name="msg", queue_name=SYNC_QUEUE, connection="AzureWebJobsStorage")
 async def tenant_worker(msg: func.QueueMessage) -> None:
-    await sync_from_message(await get_app(), msg.get_body())
+    await sync_from_message(await get_app(), msg.get_body(), tries=msg.dequeue_count or 1)
 
 
 @bp.queue_trigger(arg_name="msg", queue_name=POISON_QUEUE, connection="AzureWebJobsStorage")

@@ -8,12 +8,15 @@ from enum import StrEnum
 from pydantic import Field
 
 from shared.models.base import WireModel
+from shared.models.contacts import ContactLink
 
 __all__ = [
+    "AttemptUser",
     "Counts",
     "Outcome",
     "RunRecord",
     "RunStatus",
+    "RunTotals",
     "RunType",
     "TenantResult",
     "TenantStatus",
@@ -44,6 +47,7 @@ class Trigger(StrEnum):
     TIMER = "timer"
     WEBHOOK = "webhook"
     MANUAL = "manual"
+    NOTIFICATION = "notification"  # Graph said a tenant's users changed (issue 15): one coalesced delta pass
 
 
 class RunStatus(StrEnum):
@@ -105,6 +109,7 @@ class TenantResult(WireModel):
     notes: list[str] = Field(default_factory=list)  # e.g. "sign-in and MFA data require Entra ID P1"
     pass_kind: str | None = None  # "full" or "delta"
     psa_writes: int = 0  # create / update / activate calls made on the PSA (what a dry run would make)
+    attempts: int = 0  # tries that began writing: a retry reports what they did (`AttemptUser`)
     started_at: datetime | None = None
     completed_at: datetime | None = None
 
@@ -128,4 +133,75 @@ class RunRecord(WireModel):
     held: int = 0
     counts: Counts = Field(default_factory=Counts)
     psa_writes: int = 0
+    last_progress_at: datetime | None = None  # when a tenant last finished (a run without progress is dead)
     tenants: list[TenantResult] = Field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class RunTotals(WireModel):
+    """A run's running totals: the sum of its final tenant rows, kept beside them and changed in the
+    same storage transaction as the row that adds to them, so a tenant is counted exactly once and the
+    totals always equal the rows (shared.service.runs). The run's record shows them while it runs and
+    copies them when it completes."""
+
+    tenants_expected: int = 0
+    tenants_processed: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    held: int = 0
+    counts: Counts = Field(default_factory=Counts)
+    psa_writes: int = 0
+    updated_at: datetime | None = None  # when the last tenant was counted
+
+    @property
+    def done(self) -> bool:
+        return self.tenants_processed >= self.tenants_expected
+
+    def plus(self, result: TenantResult, at: datetime | None) -> RunTotals:
+        """These totals with one more final tenant counted."""
+        return self.model_copy(
+            update={
+                "tenants_processed": self.tenants_processed + 1,
+                "succeeded": self.succeeded + (result.status is TenantStatus.SUCCEEDED),
+                "failed": self.failed + (result.status is TenantStatus.FAILED),
+                "held": self.held + (result.status is TenantStatus.HELD),
+                "counts": self.counts.plus(result.counts),
+                "psa_writes": self.psa_writes + result.psa_writes,
+                "updated_at": at or self.updated_at,
+            }
+        )
+
+    def shown_on(self, run: RunRecord) -> RunRecord:
+        """`run` with these totals as its counters."""
+        return run.model_copy(
+            update={
+                "tenants_processed": self.tenants_processed,
+                "succeeded": self.succeeded,
+                "failed": self.failed,
+                "held": self.held,
+                "counts": self.counts,
+                "psa_writes": self.psa_writes,
+                "last_progress_at": self.updated_at,
+            }
+        )
+
+
+class AttemptUser(WireModel):
+    """One user's part in a tenant's earlier tries of one run (shared.sync.attempts).
+
+    A try records what it is about to write before it writes (`pending`: "create", "update", "activate",
+    "link"), so whatever point it dies at, the next try can tell what landed: a write the next try's plan
+    no longer needs did land (the PSA holds it now). `outcome` and `writes` are what landed so far."""
+
+    user_id: str
+    outcome: UserOutcome | None = None  # what the run reports for the user so far (None: nothing landed)
+    writes: int = 0  # PSA writes that landed for the user in earlier tries
+    pending: list[str] = Field(default_factory=list)
+    pending_outcome: UserOutcome | None = None  # the outcome if the pending writes landed
+    pending_changes: dict[str, str] = Field(default_factory=dict)  # the fields an "update" writes
+    pending_active: bool | None = None  # what an "activate" sets
+    pending_link: ContactLink | None = None  # the link row an inactivation writes (the sync's flags on it)
+    landed_link: ContactLink | None = None  # that row, once its inactivation landed: the next try writes it

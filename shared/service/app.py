@@ -8,18 +8,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from shared.config import Settings
+from shared.models.subscriptions import NotificationCounts
 from shared.psa.port import PsaConnector
 from shared.service.ports import (
     AmbiguityStore,
     CallbackKeys,
+    ChangeMarks,
     CursorStore,
     LeaseStore,
     LicenseUsageStore,
     LinkStore,
     MappingStore,
+    NotifyQueue,
     RunStore,
     ScopeLocks,
     SecureScoreStore,
+    SubscriptionStore,
     SyncSettingsStore,
     TenantStore,
     UserDirectory,
@@ -61,6 +65,11 @@ class App:
     clock: Clock = utcnow
     webhook_receipts: WebhookReceipts | None = None  # build_app wires it; without it the webhook refuses (503)
     connectwise_keys: CallbackKeys | None = None  # ConnectWise callbacks' signing keys (build_app wires them)
+    # Graph change notifications (issue 15); build_app wires them, and without them the feature is off.
+    subscriptions: SubscriptionStore | None = None
+    change_marks: ChangeMarks | None = None
+    notify_queue: NotifyQueue | None = None
+    notification_counts: NotificationCounts = field(default_factory=NotificationCounts)
     ensure_storage: Callable[[], Awaitable[None]] | None = None
     storage: StorageAccount | None = None  # the account the table adapters share (the dev tools read its queue)
     closers: list[Closer] = field(default_factory=list)

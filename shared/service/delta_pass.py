@@ -30,8 +30,10 @@ async def delta_pass(app: App, work: TenantPass) -> TenantResult:
     delta = await graph.users_delta(cursor.delta_link)
     if not delta.users and not cursor.retry:
         # Nothing changed since the stored link, which stays (it still returns exactly what changes
-        # from here on). No PSA read, no write but the run's own rows.
-        return await finish_pass(app, work, None, [], 0, "delta", [NO_CHANGES])
+        # from here on). No PSA read, no write but the run's own rows; what an earlier try of the run
+        # applied before it moved the link is still reported (apply_pass).
+        outcomes, writes = await apply_pass(app, work, None)
+        return await finish_pass(app, work, None, outcomes, writes, "delta", [NO_CHANGES])
     snapshot = await app.cursors.load_snapshot(work.tenant_id, cursor.buckets)
     users = delta_users(delta.users, snapshot, cursor.retry)
     skus = dict(cursor.sku_part_numbers)

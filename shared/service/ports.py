@@ -19,6 +19,7 @@ from shared.graph.pages import (
     SecureScore,
     SubscribedSku,
 )
+from shared.graph.subscriptions import GraphSubscription, SubscriptionRequest
 from shared.models import (
     Ambiguity,
     AmbiguityStatus,
@@ -34,24 +35,31 @@ from shared.models import (
     UserOutcome,
 )
 from shared.models.licenses import SkuUsage
+from shared.models.runs import AttemptUser, RunTotals
+from shared.models.subscriptions import ChangeMark, TenantSubscription
 from shared.store.facts import ScorePoint
+from shared.store.notify_queue import NotifyMessage
 from shared.store.queue import TenantMessage
 from shared.sync.snapshot import UserSnapshot
 
 __all__ = [
     "AmbiguityStore",
     "CallbackKeys",
+    "ChangeMarks",
     "CursorStore",
     "LeaseStore",
     "LicenseUsageStore",
     "LinkStore",
     "MappingStore",
+    "NotifyQueue",
     "RunStore",
     "ScopeLocks",
     "SecureScoreStore",
+    "SubscriptionStore",
     "SyncSettingsStore",
     "TenantDirectory",
     "TenantStore",
+    "TenantSubscriptions",
     "UserDirectory",
     "WebhookReceipts",
     "WorkQueue",
@@ -115,18 +123,58 @@ class SyncSettingsStore(Protocol):
 
 
 class RunStore(Protocol):
+    """Runs, their tenant rows and totals, each user's outcome, and the tries' intents (issue 13).
+
+    A run's record is written when it starts and when it completes; in between, `get`, `page` and
+    `active` show it with its totals (`RunTotals`), which change only with `count_tenant`."""
+
     async def create(self, run: RunRecord, tenants: list[TenantResult]) -> None: ...
-    async def get(self, run_id: str) -> RunRecord | None: ...
+
+    async def get(self, run_id: str, *, live: bool = True) -> RunRecord | None:
+        """The run, with its totals while it is going; `live` False: as stored, without reading them
+        (a worker needs the run's type and options, not its counters)."""
+        ...
+
     async def require(self, run_id: str) -> RunRecord: ...
     async def page(self, limit: int, after: str | None = None) -> list[RunRecord]: ...
+
+    async def active(self) -> list[RunRecord]:
+        """The runs still queued or running, with their totals."""
+        ...
+
     async def tenant_results(self, run_id: str) -> list[TenantResult]: ...
     async def tenant_result(self, run_id: str, tenant_id: str) -> TenantResult | None: ...
-    async def save_tenant_result(self, run_id: str, result: TenantResult) -> None: ...
-    async def save_user_outcomes(self, run_id: str, tenant_id: str, users: list[UserOutcome]) -> None: ...
+
+    async def update_tenant(
+        self, run_id: str, tenant_id: str, change: Callable[[TenantResult], TenantResult | None]
+    ) -> TenantResult | None:
+        """Read-modify-write a tenant's row under its ETag; `change` returning None leaves it. None when
+        the run has no such tenant."""
+        ...
+
+    async def count_tenant(self, run_id: str, result: TenantResult) -> tuple[RunTotals, bool]:
+        """In one storage transaction, write the tenant's final row and add it to the run's totals,
+        unless its row is final already (counted before: nothing is written). Returns the totals and
+        whether this call counted it. The row keeps the larger `attempts` of the stored row and `result`."""
+        ...
+
+    async def totals(self, run_id: str) -> RunTotals | None: ...
+
+    async def save_user_outcomes(self, run_id: str, tenant_id: str, users: list[UserOutcome]) -> None:
+        """Replace the tenant's user outcomes in the run (rows an earlier try left are dropped)."""
+        ...
+
     async def user_outcomes(self, run_id: str, tenant_id: str | None = None) -> dict[str, list[UserOutcome]]: ...
 
+    async def save_attempt(self, run_id: str, tenant_id: str, users: list[AttemptUser]) -> None:
+        """Replace what the tenant's tries in the run did and are about to do (`shared.sync.attempts`)."""
+        ...
+
+    async def attempt(self, run_id: str, tenant_id: str) -> list[AttemptUser]: ...
+
     async def update(self, run_id: str, change: Callable[[RunRecord], RunRecord | None]) -> RunRecord:
-        """Read-modify-write the run record; `change` returning None leaves it as it is."""
+        """Read-modify-write the run record as stored (without its live totals) under its ETag;
+        `change` returning None leaves it as it is."""
         ...
 
 
@@ -143,7 +191,17 @@ class ScopeLocks(Protocol):
 class LeaseStore(Protocol):
     """One worker per tenant at a time (R7.5): an expiring lease, taken and released by its owner."""
 
-    async def acquire(self, tenant_id: str, owner: str, now: datetime, ttl: timedelta) -> bool: ...
+    async def acquire(
+        self, tenant_id: str, owner: str, now: datetime, ttl: timedelta, *, take_over: str | None = None
+    ) -> bool:
+        """Take the lease if it is free, lapsed or `owner`'s; or held by `take_over`, an owner the
+        caller knows is gone (its lease outlived it)."""
+        ...
+
+    async def holder(self, tenant_id: str) -> str | None:
+        """The lease's owner, lapsed or not; None when there is no lease."""
+        ...
+
     async def release(self, tenant_id: str, owner: str) -> None: ...
 
 
@@ -230,8 +288,46 @@ class TenantDirectory(Protocol):
         ...
 
 
+class TenantSubscriptions(Protocol):
+    """One customer tenant's Graph change-notification subscriptions (issue 15)."""
+
+    async def create(self, request: SubscriptionRequest) -> GraphSubscription:
+        """Graph first checks the notification URL answers (`?validationToken=`); refused: GraphPermanent."""
+        ...
+
+    async def renew(self, subscription_id: str, expires_at: datetime) -> GraphSubscription: ...
+    async def delete(self, subscription_id: str) -> None: ...
+
+
 class UserDirectory(Protocol):
     """Every customer tenant's directory, reached through one credential and one HTTP client."""
 
     def tenant(self, tenant_id: str) -> TenantDirectory: ...
+    def subscriptions(self, tenant_id: str) -> TenantSubscriptions: ...
     async def aclose(self) -> None: ...
+
+
+class SubscriptionStore(Protocol):
+    """Each confirmed tenant's subscription, or why Graph refused one; its clientState kept secret."""
+
+    async def get(self, tenant_id: str) -> TenantSubscription | None: ...
+    async def list(self) -> list[TenantSubscription]: ...
+    async def save(self, subscription: TenantSubscription) -> None: ...
+    async def delete(self, tenant_id: str) -> None: ...
+
+
+class ChangeMarks(Protocol):
+    """Per tenant, "changes not yet in a pass" (`shared.service.coalesce`); changed under an ETag."""
+
+    async def get(self, tenant_id: str) -> ChangeMark | None: ...
+
+    async def create(self, tenant_id: str, at: datetime) -> bool:
+        """False when the tenant is marked already."""
+        ...
+
+    async def rearm(self, mark: ChangeMark, at: datetime) -> bool: ...
+    async def clear(self, mark: ChangeMark) -> bool: ...
+
+
+class NotifyQueue(Protocol):
+    async def send(self, message: NotifyMessage, *, delay_seconds: int = 0) -> None: ...

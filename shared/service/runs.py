@@ -19,17 +19,31 @@ from shared.models import (
     Trigger,
     UserOutcome,
 )
+from shared.models.runs import RunTotals
 from shared.service.app import App
 from shared.store.queue import TenantMessage
+from shared.sync.attempts import unconfirmed
 
-__all__ = ["FINAL", "fail_tenant", "new_run_id", "record_tenant_result", "run_details", "start_run"]
+__all__ = [
+    "FINAL",
+    "STALE_AFTER",
+    "complete_run",
+    "fail_tenant",
+    "finish_tenant",
+    "new_run_id",
+    "record_tenant_result",
+    "run_details",
+    "settle_run",
+    "start_run",
+    "sweep_runs",
+]
 
 log = logging.getLogger(__name__)
 
 FINAL = (TenantStatus.SUCCEEDED, TenantStatus.FAILED, TenantStatus.HELD)
-_ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 _MAX_MS = 10**13
-STALE_AFTER = timedelta(hours=2)  # a run still "running" after this no longer holds its scope
+STALE_AFTER = timedelta(hours=2)  # a run with no tenant finished for this long is dead: its lost tenants fail
+LOST = "its message was lost"
 
 
 def new_run_id(now: datetime) -> str:
@@ -75,8 +89,12 @@ async def start_run(
             running = await _wait_for_run(app, holder[0])
             if running is None:
                 log.warning("run %s took the %s scope but was never written; taking the scope over", holder[0], scope)
-            elif running.status in _ACTIVE and app.clock() - running.started_at < STALE_AFTER:
-                return running, False
+            elif running.active:
+                # Join only a run that is really alive: one whose tenants are all counted, or that made
+                # no progress for STALE_AFTER, is finished first (settle_run), and a new run starts.
+                running = await settle_run(app, running)
+                if running.active:
+                    return running, False
             etag = holder[1]
         run = (await _new_run(app, run_type, trigger, dry_run, tenant_id)).model_copy(
             update={"brake_released": brake_released, "requested_by": requested_by, "incremental": incremental}
@@ -133,58 +151,111 @@ async def _launch(app: App, run: RunRecord) -> RunRecord:
 async def record_tenant_result(
     app: App, run_id: str, result: TenantResult, users: list[UserOutcome] | None = None
 ) -> RunRecord:
-    """Store a tenant's final result, then recount the run; the last tenant in completes it, once."""
+    """Store a tenant's final result and count it into the run, once; the tenant that completes the
+    count completes the run, once. Returns the run as it is now."""
+    await finish_tenant(app, run_id, result, users)
+    return await app.runs.require(run_id)
+
+
+async def finish_tenant(
+    app: App, run_id: str, result: TenantResult, users: list[UserOutcome] | None = None
+) -> RunTotals:
+    """`record_tenant_result` without reading the run back: the same few storage transactions
+    whatever the run's size (issue 16). Its user outcomes go first, then the row and the totals
+    together (`RunStore.count_tenant`): a worker dying between two of these steps leaves the tenant not
+    final, so its redelivery does it again; dying after them, the redelivery or the sweep completes
+    the run (`settle_run`)."""
     if users is not None:
         await app.runs.save_user_outcomes(run_id, result.tenant_id, users)
-    await app.runs.save_tenant_result(run_id, result)
-    results = await app.runs.tenant_results(run_id)
+    totals, _ = await app.runs.count_tenant(run_id, result)
+    if totals.done:
+        await complete_run(app, run_id, totals)
+    return totals
+
+
+async def complete_run(app: App, run_id: str, totals: RunTotals) -> RunRecord:
+    """Complete a run whose tenants are all counted, with its totals; once (under the row's ETag)."""
     now = app.clock()
 
-    def recount(run: RunRecord) -> RunRecord | None:
-        if run.status not in _ACTIVE:
+    def complete(run: RunRecord) -> RunRecord | None:
+        if not run.active:
             return None  # completed already: its status and end time are set once
-        done = [r for r in results if r.status in FINAL]
-        counts = Counts()
-        for r in done:
-            counts = counts.plus(r.counts)
-        update: dict[str, object] = {
-            "tenants_processed": len(done),
-            "succeeded": sum(r.status is TenantStatus.SUCCEEDED for r in done),
-            "failed": sum(r.status is TenantStatus.FAILED for r in done),
-            "held": sum(r.status is TenantStatus.HELD for r in done),
-            "counts": counts,
-            "psa_writes": sum(r.psa_writes for r in done),
-        }
-        if len(done) >= run.tenants_expected:
-            update["completed_at"] = now
-            update["status"] = final_status(done)
-        return run.model_copy(update=update)
+        shown = totals.shown_on(run)
+        return shown.model_copy(update={"status": final_status(totals), "completed_at": now})
 
-    return await app.runs.update(run_id, recount)
+    run = await app.runs.update(run_id, complete)
+    log.info("run %s %s: %d tenants", run_id, run.status.value, totals.tenants_processed)
+    return run
 
 
-def final_status(results: list[TenantResult]) -> RunStatus:
+def final_status(totals: RunTotals) -> RunStatus:
     """R7.1: completed when every tenant succeeded; failed when every one failed; else partial (some
     failed or held: a tenant held by the safety brake is waiting for a person, not failed)."""
-    if all(r.status is TenantStatus.SUCCEEDED for r in results):
+    if totals.succeeded == totals.tenants_processed:
         return RunStatus.COMPLETED
-    if all(r.status is TenantStatus.FAILED for r in results):
+    if totals.failed == totals.tenants_processed:
         return RunStatus.FAILED
     return RunStatus.PARTIAL
 
 
+async def settle_run(app: App, run: RunRecord) -> RunRecord:
+    """Finish what no worker will finish (issue 13): complete a run whose tenants are all counted (its
+    completing worker died first), and fail, as lost, the tenants of a run with no progress for
+    `STALE_AFTER` (their messages are gone) unless a worker of the run still holds the tenant's lease.
+    `run` as `RunStore.get` shows it (with its totals); returns it as it is now."""
+    if not run.active:
+        return run
+    if run.tenants_processed >= run.tenants_expected:
+        totals = await app.runs.totals(run.run_id)
+        return await complete_run(app, run.run_id, totals or RunTotals(tenants_expected=run.tenants_expected))
+    if app.clock() - (run.last_progress_at or run.started_at) < STALE_AFTER:
+        return run
+    lost = [t for t in await app.runs.tenant_results(run.run_id) if t.status not in FINAL]
+    for tenant in lost:
+        holder = await app.leases.holder(tenant.tenant_id)
+        if holder is not None and holder.startswith(f"{run.run_id}/"):
+            continue  # a worker of this run may still be on it; its lease lapses within LEASE_TTL
+        hours = STALE_AFTER.total_seconds() / 3600
+        await fail_tenant(app, run.run_id, tenant.tenant_id, f"no worker finished this tenant in {hours:g} h: {LOST}")
+    return await app.runs.require(run.run_id)
+
+
+async def sweep_runs(app: App) -> list[RunRecord]:
+    """The timer's sweep: settle every run still going (`settle_run`); returns the runs it finished."""
+    finished = []
+    for run in await app.runs.active():
+        settled = await settle_run(app, run)
+        if not settled.active:
+            finished.append(settled)
+    if finished:
+        log.warning("sweep finished %d run(s) no worker finished: %s", len(finished), [r.run_id for r in finished])
+    return finished
+
+
 async def fail_tenant(app: App, run_id: str, tenant_id: str, error: str) -> RunRecord | None:
-    """Mark a tenant failed (its message went to the poison queue, or it cannot be synced)."""
+    """Mark a tenant failed (its message went to the poison queue, it cannot be synced, or it was lost),
+    with what its tries did that is known to have landed (`shared.sync.attempts.unconfirmed`)."""
     current = await app.runs.tenant_result(run_id, tenant_id)
     if current is None:
         log.warning("run %s has no tenant %s; poison message dropped", run_id, tenant_id)
         return None
     if current.status in FINAL:
         return await app.runs.get(run_id)
+    users: list[UserOutcome] = []
+    writes = 0
+    if current.attempts:
+        users, writes = unconfirmed(await app.runs.attempt(run_id, tenant_id))
     failed = current.model_copy(
-        update={"status": TenantStatus.FAILED, "error": error[:2000], "completed_at": app.clock()}
+        update={
+            "status": TenantStatus.FAILED,
+            "error": error[:2000],
+            "completed_at": app.clock(),
+            "counts": Counts.of(users),
+            "psa_writes": writes,
+        }
     )
-    return await record_tenant_result(app, run_id, failed, None)
+    await finish_tenant(app, run_id, failed, users)
+    return await app.runs.get(run_id)
 
 
 async def run_details(app: App, run_id: str, *, with_users: bool = True) -> RunRecord:

@@ -12,16 +12,19 @@ from shared.models import (
     Counts,
     DeltaCursor,
     EntraUser,
+    Outcome,
     RunRecord,
     SyncSettings,
     TenantResult,
     TenantStatus,
     UserOutcome,
 )
+from shared.models.runs import AttemptUser
 from shared.psa.port import take_psa_notes
 from shared.service.app import App
 from shared.service.apply import apply_plan
-from shared.service.runs import record_tenant_result
+from shared.service.runs import FINAL, finish_tenant
+from shared.sync.attempts import intent, merged, relinked, settle
 from shared.sync.facts import FactsInputs
 from shared.sync.inputs import TenantInputs
 from shared.sync.pass_policy import settled_cursor
@@ -82,13 +85,62 @@ async def plan_pass(
     )
 
 
-async def apply_pass(app: App, work: TenantPass, plan: TenantPlan) -> tuple[list[UserOutcome], int]:
-    """Apply the plan; returns its outcomes and PSA writes. A dry run applies nothing and reports the
-    plan's own outcomes and the writes it would make."""
+async def apply_pass(app: App, work: TenantPass, plan: TenantPlan | None) -> tuple[list[UserOutcome], int]:
+    """Apply the plan (None: a pass with nothing to plan); returns the outcomes and PSA writes of the
+    run for the tenant: this try's, with what earlier tries of the run landed merged in
+    (`shared.sync.attempts`: a contact a failed try created is `created`, its write counted once).
+    Before this try writes, it records what it is about to write, so whatever point it dies at, the
+    next try can tell what landed. A dry run applies nothing and reports the plan's own outcomes and
+    the writes it would make."""
     if work.dry_run:
-        return plan.outcomes(), plan.writes
+        return (plan.outcomes(), plan.writes) if plan is not None else ([], 0)
+    settled = await _earlier_tries(app, work, plan)
+    if plan is None:
+        outcomes, earlier_writes = merged(settled, [])
+        return await _with_contact_ids(app, work, outcomes), earlier_writes
+    plan = relinked(plan, settled)
+    ledger = intent(settled, plan)
+    if any(entry.pending for entry in ledger):
+        await _begin_writing(app, work)
+        await app.runs.save_attempt(work.run.run_id, work.tenant_id, ledger)
     applied = await apply_plan(app, plan)
-    return applied.outcomes, applied.psa_writes
+    outcomes, earlier_writes = merged(settled, applied.outcomes)
+    return await _with_contact_ids(app, work, outcomes), applied.psa_writes + earlier_writes
+
+
+async def _with_contact_ids(app: App, work: TenantPass, outcomes: list[UserOutcome]) -> list[UserOutcome]:
+    """The contact an earlier try created for a user this try did not plan: its link has it (the
+    earlier try's apply got as far as the links, or this try would have planned the user again)."""
+    missing = [o.user_id for o in outcomes if o.outcome is Outcome.CREATED and o.contact_id is None]
+    if not missing:
+        return outcomes
+    links = {link.user_id: link.contact_id for link in await app.links.for_tenant(work.tenant_id)}
+    return [o.model_copy(update={"contact_id": links.get(o.user_id)}) if o.user_id in missing else o for o in outcomes]
+
+
+async def _earlier_tries(app: App, work: TenantPass, plan: TenantPlan | None) -> dict[str, AttemptUser]:
+    """What the run's earlier tries of this tenant did, settled against this plan; nothing to read
+    when no earlier try began writing (the tenant row counts them)."""
+    if not work.current.attempts:
+        return {}
+    prior = await app.runs.attempt(work.run.run_id, work.tenant_id)
+    if prior:
+        log.info(
+            "tenant %s in run %s: merging what earlier tries did for %d users",
+            work.tenant_id,
+            work.run.run_id,
+            len(prior),
+        )
+    return settle(prior, plan)
+
+
+async def _begin_writing(app: App, work: TenantPass) -> None:
+    """Count this try on the tenant's row before its intent is recorded (a later try then reads it)."""
+
+    def begun(row: TenantResult) -> TenantResult | None:
+        return None if row.status in FINAL else row.model_copy(update={"attempts": row.attempts + 1})
+
+    await app.runs.update_tenant(work.run.run_id, work.tenant_id, begun)
 
 
 async def save_cursor(
@@ -129,6 +181,6 @@ async def finish_pass(
             "completed_at": app.clock(),
         }
     )
-    await record_tenant_result(app, work.run.run_id, result, outcomes)
+    await finish_tenant(app, work.run.run_id, result, outcomes)
     log.info("tenant %s in run %s (%s pass): %s", work.tenant_id, work.run.run_id, kind, result.counts.model_dump())
     return result

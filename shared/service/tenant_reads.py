@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from shared.errors import GraphForbidden
+from shared.errors import GraphError, GraphForbidden, GraphPermanent
 from shared.graph.fixed_reads import value
 from shared.graph.pages import SecureScore, SubscribedSku
 from shared.models import USER_SELECT, EntraUser
@@ -23,6 +23,13 @@ __all__ = ["TenantReads", "latest_delta_url", "read_full_pass"]
 log = logging.getLogger(__name__)
 
 SECURE_SCORE_NOTE = "Secure Score not readable (needs SecurityEvents.Read.All)"
+MFA_UNREAD_NOTE = "MFA report not read this pass ({error}): MFA facts keep their values"
+SECURE_SCORE_UNREAD_NOTE = "Secure Score not read this pass ({error})"
+
+
+def _transient(exc: GraphError) -> bool:
+    """Throttled past the retries, 5xx, the network: an optional read that fails so degrades."""
+    return not isinstance(exc, GraphPermanent)
 
 
 @dataclass(frozen=True)
@@ -53,27 +60,36 @@ async def read_full_pass(
     """Every user (with sign-in activity where the tenant has Entra ID P1) and the licence and MFA facts.
 
     A tenant without P1 answers 403 for the MFA report and sign-in activity: those facts are left empty
-    with a note, and the tenant's sync goes on. `without_p1`: the tenant is known to lack P1 (a recent
-    pass found so), so neither is asked. `delta_start` (see `latest_delta_url`) is read before the users,
-    so a change made while they are read is in the next delta pass rather than lost. All of it is one
-    round trip (a `$batch`) plus the users' pages after the first; a tenant found without P1 this pass
-    reads its users once more, without sign-in activity.
+    with a note, and the tenant's sync goes on. The MFA report and Secure Score are optional reads: one
+    that still fails transiently (429, 5xx) after the Graph client's retries degrades the same way,
+    with a note, and the contacts are synced all the same (MFA facts then keep their values).
+    `without_p1`: the tenant is known to lack P1 (a recent pass found so), so neither is asked.
+    `delta_start` (see `latest_delta_url`) is read before the users, so a change made while they are
+    read is in the next delta pass rather than lost. All of it is one round trip (a `$batch`) plus the
+    users' pages after the first; a tenant found without P1 this pass reads its users once more,
+    without sign-in activity.
     """
     # One round trip (`TenantDirectory.fixed_reads`, a `$batch`) for the users' first page and every
     # fixed read; each answer keeps its own status, so each read degrades (or raises) as it did alone.
     fixed = await graph.fixed_reads(delta_start=delta_start, p1=not without_p1)
     delta_link = value(fixed.delta_link) if delta_start else None
+    notes: list[str] = []
     p1 = not without_p1
     mfa: dict[str, MfaRegistration] | None = None
     report = fixed.registration_details
     if isinstance(report, GraphForbidden):
         p1 = False  # the report's 403 tells a tenant without P1
+    elif isinstance(report, GraphError):
+        if not _transient(report):
+            raise report
+        log.warning("MFA report not read: %s", report)
+        notes.append(MFA_UNREAD_NOTE.format(error=_short(report)))
     elif report is not None:
         mfa = {
             r.id: MfaRegistration(
                 id=r.id, is_mfa_registered=r.is_mfa_registered, methods_registered=r.methods_registered or []
             )
-            for r in value(report)
+            for r in report
         }
     read = fixed.users
     if isinstance(read, GraphForbidden) and fixed.sign_in_activity:
@@ -83,12 +99,18 @@ async def read_full_pass(
     users = value(read)
     subscribed = value(fixed.skus)
     skus = {s.sku_id: s.sku_part_number or s.sku_id for s in subscribed}
-    notes = [] if p1 else [P1_NOTE]
+    if not p1:
+        notes.append(P1_NOTE)
     score: SecureScore | None = None
     if isinstance(fixed.secure_score, GraphForbidden):
         notes.append(SECURE_SCORE_NOTE)
+    elif isinstance(fixed.secure_score, GraphError):
+        if not _transient(fixed.secure_score):
+            raise fixed.secure_score
+        log.warning("Secure Score not read: %s", fixed.secure_score)
+        notes.append(SECURE_SCORE_UNREAD_NOTE.format(error=_short(fixed.secure_score)))
     else:
-        score = value(fixed.secure_score)
+        score = fixed.secure_score
     return TenantReads(
         users=users,
         facts=FactsInputs(sku_part_numbers=skus, entra_p1=p1, mfa=mfa),
@@ -98,3 +120,9 @@ async def read_full_pass(
         delta_link=delta_link,
         p1_asked=not without_p1,
     )
+
+
+def _short(exc: GraphError) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    return f"{exc.status} {first}"[:200] if exc.status and str(exc.status) not in first else first[:200]

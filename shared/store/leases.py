@@ -28,7 +28,9 @@ class TableLeaseStore:
         # The ETag of each lease this process took: its release deletes under it without reading first.
         self._taken: dict[tuple[str, str], str] = {}
 
-    async def acquire(self, tenant_id: str, owner: str, now: datetime, ttl: timedelta) -> bool:
+    async def acquire(
+        self, tenant_id: str, owner: str, now: datetime, ttl: timedelta, *, take_over: str | None = None
+    ) -> bool:
         entity = {
             "PartitionKey": check_key(tenant_id),
             "RowKey": _LEASE,
@@ -43,9 +45,9 @@ class TableLeaseStore:
         try:
             current = await self._table.get_entity(tenant_id, _LEASE)
         except ResourceNotFoundError:
-            return await self.acquire(tenant_id, owner, now, ttl)
+            return await self.acquire(tenant_id, owner, now, ttl, take_over=take_over)
         expired = datetime.fromisoformat(str(current["expiresAt"])) <= now
-        if current["owner"] != owner and not expired:
+        if current["owner"] not in (owner, take_over) and not expired:
             return False
         try:
             written = await self._table.update_entity(
@@ -58,6 +60,13 @@ class TableLeaseStore:
             return True
         except (ResourceModifiedError, ResourceNotFoundError):
             return False  # another worker took it between our read and write
+
+    async def holder(self, tenant_id: str) -> str | None:
+        try:
+            current = await self._table.get_entity(check_key(tenant_id), _LEASE)
+        except ResourceNotFoundError:
+            return None
+        return str(current["owner"])
 
     def _took(self, tenant_id: str, owner: str, written: Mapping[str, Any]) -> None:
         if written.get("etag"):

@@ -1,19 +1,32 @@
-"""Runs, each tenant's result in a run, and every user's outcome (chunked: a row holds at most 64 KiB).
-The scope a live run holds is `shared.store.scope_locks`."""
+"""Runs, each tenant's result in a run with the run's totals beside them, every user's outcome, and
+what each tenant's tries did (chunked: a row holds at most 64 KiB). The scope a live run holds is
+`shared.store.scope_locks`.
+
+RunTenants, partition runId: a row per tenant and one totals row (`RunTotals`). A tenant is counted by
+one entity group transaction that writes its final row and the new totals under both rows' ETags, so it
+is counted exactly once and the totals always equal the sum of the final rows; completing a tenant costs
+the same few transactions whatever the run's size. The Runs row is written when the run starts and when
+it completes; while it runs, reads show it with its totals.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+import random
 from collections.abc import Callable
 from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables.aio import TableClient
 
-from shared.errors import NotFound
-from shared.models import RunRecord, TenantResult, UserOutcome
+from shared.errors import NotFound, StorageError
+from shared.models import RunRecord, TenantResult, TenantStatus, UserOutcome
+from shared.models.runs import AttemptUser, RunTotals
 from shared.store.account import StorageAccount
-from shared.store.batch import upsert_batched
+from shared.store.batch import BatchFailed, Operation, submit_batch, upsert_batched
 from shared.store.entities import check_key, from_entity, read_modify_write, to_entity
 from shared.store.names import Table
 
@@ -22,9 +35,13 @@ __all__ = ["TableRunStore"]
 log = logging.getLogger(__name__)
 
 _RUN_PK = "run"
+_TOTALS = "~totals"  # the totals row's RowKey in the run's RunTenants partition ('~' is in no tenant id)
+_TRIES = "~tries"  # RunUsers partition `<runId>~tries` keeps the tries' intents (shared.sync.attempts)
 _USERS_PER_ROW = 200
 _ROW_CHARS = 30_000  # UTF-16 units: a string property holds at most 64 KiB
 _RETRIES = 20
+_FINAL = (TenantStatus.SUCCEEDED, TenantStatus.FAILED, TenantStatus.HELD)
+_MODIFIED = ("UpdateConditionNotSatisfied", "EntityAlreadyExists")
 
 
 class TableRunStore:
@@ -34,15 +51,18 @@ class TableRunStore:
         self._users = account.table(Table.RUN_USERS)
 
     async def create(self, run: RunRecord, tenants: list[TenantResult]) -> None:
-        await upsert_batched(self._tenants, (_tenant_entity(run.run_id, t) for t in tenants))
+        totals = RunTotals(tenants_expected=len(tenants))
+        rows = [*(_tenant_entity(run.run_id, t) for t in tenants), _totals_entity(run.run_id, totals)]
+        await upsert_batched(self._tenants, rows)
         await self._runs.create_entity(_run_entity(run))
 
-    async def get(self, run_id: str) -> RunRecord | None:
+    async def get(self, run_id: str, *, live: bool = True) -> RunRecord | None:
         try:
             entity = await self._runs.get_entity(_RUN_PK, check_key(run_id, "runId"))
         except ResourceNotFoundError:
             return None
-        return from_entity(entity, RunRecord)
+        run = from_entity(entity, RunRecord)
+        return await self._live(run) if live else run
 
     async def require(self, run_id: str) -> RunRecord:
         run = await self.get(run_id)
@@ -61,10 +81,26 @@ class TableRunStore:
             runs.append(from_entity(entity, RunRecord))
             if len(runs) >= limit:
                 break
-        return runs
+        return [await self._live(run) for run in runs]
+
+    async def active(self) -> list[RunRecord]:
+        # The SDK substitutes @names between spaces: no parenthesis may touch one.
+        query = "PartitionKey eq @pk and ( status eq @queued or status eq @running )"
+        params = {"pk": _RUN_PK, "queued": "queued", "running": "running"}
+        runs = [from_entity(e, RunRecord) async for e in self._runs.query_entities(query, parameters=params)]
+        return [await self._live(run) for run in runs]
+
+    async def _live(self, run: RunRecord) -> RunRecord:
+        """A run still going, shown with its totals (its own row is written again only when it completes)."""
+        if not run.active:
+            return run
+        totals = await self.totals(run.run_id)
+        return totals.shown_on(run) if totals is not None else run
 
     async def tenant_results(self, run_id: str) -> list[TenantResult]:
-        rows = self._tenants.query_entities("PartitionKey eq @pk", parameters={"pk": check_key(run_id)})
+        rows = self._tenants.query_entities(
+            "PartitionKey eq @pk and RowKey ne @totals", parameters={"pk": check_key(run_id), "totals": _TOTALS}
+        )
         return sorted([from_entity(e, TenantResult) async for e in rows], key=lambda t: t.tenant_id)
 
     async def tenant_result(self, run_id: str, tenant_id: str) -> TenantResult | None:
@@ -73,15 +109,71 @@ class TableRunStore:
         except ResourceNotFoundError:
             return None
 
-    async def save_tenant_result(self, run_id: str, result: TenantResult) -> None:
-        await self._tenants.upsert_entity(_tenant_entity(run_id, result))
+    async def update_tenant(
+        self, run_id: str, tenant_id: str, change: Callable[[TenantResult], TenantResult | None]
+    ) -> TenantResult | None:
+        def guarded(current: TenantResult | None) -> TenantResult | None:
+            return change(current) if current is not None else None  # never creates a row
+
+        def row(result: TenantResult) -> dict[str, Any]:
+            return _tenant_entity(run_id, result)
+
+        return await read_modify_write(self._tenants, run_id, tenant_id, TenantResult, guarded, row=row)
+
+    async def count_tenant(self, run_id: str, result: TenantResult) -> tuple[RunTotals, bool]:
+        pk, rk = check_key(run_id), check_key(result.tenant_id)
+        for attempt in range(_RETRIES):
+            if attempt:
+                await asyncio.sleep(random.uniform(0, 0.01 * attempt))  # workers counting at once: spread out
+            try:
+                row = await self._tenants.get_entity(pk, rk)
+            except ResourceNotFoundError:
+                raise NotFound(f"run {run_id} has no tenant {result.tenant_id}") from None
+            stored = from_entity(row, TenantResult)
+            totals, totals_etag = await self._totals_row(run_id)
+            if stored.status in _FINAL:
+                return totals, False
+            final = result.model_copy(update={"users": [], "attempts": max(stored.attempts, result.attempts)})
+            counted = totals.plus(final, final.completed_at)
+            totals_op: Operation = (
+                ("update", _totals_entity(run_id, counted), totals_etag)
+                if totals_etag is not None
+                else ("create", _totals_entity(run_id, counted))
+            )
+            try:
+                await submit_batch(
+                    self._tenants, [("update", _tenant_entity(run_id, final), str(row.metadata["etag"])), totals_op]
+                )
+            except BatchFailed as exc:
+                if exc.code in _MODIFIED or exc.status == 412:
+                    continue  # another worker counted a tenant (or this one) in between: read again
+                raise
+            return counted, True
+        raise StorageError(f"run {run_id}: its totals kept changing; gave up after {_RETRIES} tries")
+
+    async def totals(self, run_id: str) -> RunTotals | None:
+        try:
+            return from_entity(await self._tenants.get_entity(check_key(run_id), _TOTALS), RunTotals)
+        except ResourceNotFoundError:
+            return None
+
+    async def _totals_row(self, run_id: str) -> tuple[RunTotals, str | None]:
+        """The totals and their ETag; for a run started before totals were kept, the sum of its final
+        rows so far (and no ETag: the count creates the row)."""
+        try:
+            entity = await self._tenants.get_entity(run_id, _TOTALS)
+            return from_entity(entity, RunTotals), str(entity.metadata["etag"])
+        except ResourceNotFoundError:
+            pass
+        run = await self.get(run_id)
+        totals = RunTotals(tenants_expected=run.tenants_expected if run else 0)
+        for tenant in await self.tenant_results(run_id):
+            if tenant.status in _FINAL:
+                totals = totals.plus(tenant, tenant.completed_at)
+        return totals, None
 
     async def save_user_outcomes(self, run_id: str, tenant_id: str, users: list[UserOutcome]) -> None:
-        rows = [
-            {"PartitionKey": check_key(run_id), "RowKey": f"{check_key(tenant_id)}_{chunk:04d}", "users": text}
-            for chunk, text in enumerate(_chunks([u.model_dump_json() for u in users]))
-        ]
-        await upsert_batched(self._users, rows)
+        await _save_chunks(self._users, check_key(run_id), tenant_id, [u.model_dump_json() for u in users])
 
     async def user_outcomes(self, run_id: str, tenant_id: str | None = None) -> dict[str, list[UserOutcome]]:
         query = "PartitionKey eq @pk"
@@ -95,6 +187,15 @@ class TableRunStore:
             out.setdefault(tid, []).extend(UserOutcome.model_validate(u) for u in json.loads(entity["users"]))
         return out
 
+    async def save_attempt(self, run_id: str, tenant_id: str, users: list[AttemptUser]) -> None:
+        pk = check_key(run_id) + _TRIES
+        await _save_chunks(self._users, pk, tenant_id, [u.model_dump_json() for u in users])
+
+    async def attempt(self, run_id: str, tenant_id: str) -> list[AttemptUser]:
+        pk = check_key(run_id) + _TRIES
+        rows = [e async for e in _chunk_rows(self._users, pk, tenant_id)]
+        return [AttemptUser.model_validate(u) for e in rows for u in json.loads(e["users"])]
+
     async def update(self, run_id: str, change: Callable[[RunRecord], RunRecord | None]) -> RunRecord:
         """Read-modify-write the run under its ETag; `change` returns None to leave it as it is."""
 
@@ -107,6 +208,29 @@ class TableRunStore:
         run = await read_modify_write(self._runs, _RUN_PK, run_id, RunRecord, guarded, row=_run_entity)
         assert run is not None  # guarded() raises rather than return None for a missing run
         return run
+
+
+async def _save_chunks(table: TableClient, pk: str, tenant_id: str, items: list[str]) -> None:
+    """Replace the tenant's chunk rows `<tenantId>_0000`… of partition `pk` with `items`; rows beyond
+    them (an earlier, longer write) are deleted, so a reader never sees two tries' rows mixed."""
+    check_key(tenant_id)
+    rows = [
+        {"PartitionKey": pk, "RowKey": f"{tenant_id}_{chunk:04d}", "users": text}
+        for chunk, text in enumerate(_chunks(items))
+    ]
+    await upsert_batched(table, rows)
+    keep = {row["RowKey"] for row in rows}
+    stale = [str(e["RowKey"]) async for e in _chunk_rows(table, pk, tenant_id, select=["RowKey"])]
+    for row_key in stale:
+        if row_key not in keep:
+            with contextlib.suppress(ResourceNotFoundError):
+                await table.delete_entity(pk, row_key)
+
+
+def _chunk_rows(table: TableClient, pk: str, tenant_id: str, select: list[str] | None = None) -> Any:
+    params = {"pk": pk, "lo": f"{tenant_id}_", "hi": f"{tenant_id}`"}  # '`' sorts right after '_'
+    query = "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi"
+    return table.query_entities(query, parameters=params, select=select)
 
 
 def _chunks(items: list[str]) -> list[str]:
@@ -132,3 +256,7 @@ def _run_entity(run: RunRecord) -> dict[str, Any]:
 def _tenant_entity(run_id: str, result: TenantResult) -> dict[str, Any]:
     slim = result.model_copy(update={"users": []})
     return to_entity(run_id, result.tenant_id, slim, status=result.status.value)
+
+
+def _totals_entity(run_id: str, totals: RunTotals) -> dict[str, Any]:
+    return to_entity(run_id, _TOTALS, totals)

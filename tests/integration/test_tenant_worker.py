@@ -79,6 +79,7 @@ class CrashAfterCreates(CountingConnector):
         super().__init__(inner)
         self.creates = 0
         self.crash_on = crash_on
+        self.crashes = 0
 
     @property
     def capabilities(self) -> Capabilities:
@@ -89,6 +90,7 @@ class CrashAfterCreates(CountingConnector):
         contact = await super().create_contact(client_id, fields, entra_user_id=entra_user_id)
         self.creates += 1
         if self.creates == self.crash_on:
+            self.crashes += 1
             raise RuntimeError("worker killed between creating a contact and writing its link")
         return contact
 
@@ -99,8 +101,10 @@ async def test_a_worker_killed_after_a_create_never_duplicates_on_redelivery(map
 
     run = await run_sync(mapped, RunType.INITIAL)
 
-    assert crashing.creates > crashing.crash_on  # the crash happened, and the redelivery went on
+    assert crashing.crashes == 1 and crashing.creates > crashing.crash_on  # it crashed once; the redelivery went on
     assert run.status is RunStatus.COMPLETED
+    # The contact the crashed try created is counted `created` once, and its write once (issue 13).
+    assert run.counts.created == crashing.creates and run.psa_writes == crashing.writes
     contacts = [
         c for client in await mapped.directory.list_clients() for c in await mapped.directory.list_contacts(client.id)
     ]

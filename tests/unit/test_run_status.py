@@ -1,10 +1,11 @@
-"""R7.1: a run's final status from its tenants' results."""
+"""R7.1: a run's final status from its tenants' results (as its totals count them)."""
 
 from __future__ import annotations
 
 import pytest
 
 from shared.models import RunStatus, TenantResult, TenantStatus
+from shared.models.runs import RunTotals
 from shared.service.runs import final_status
 
 S, F, H = TenantStatus.SUCCEEDED, TenantStatus.FAILED, TenantStatus.HELD
@@ -23,6 +24,8 @@ S, F, H = TenantStatus.SUCCEEDED, TenantStatus.FAILED, TenantStatus.HELD
     ],
 )
 def test_r7_1_final_status(statuses: list[TenantStatus], expected: RunStatus) -> None:
-    results = [TenantResult(tenant_id=f"t{i}", status=s) for i, s in enumerate(statuses)]
+    totals = RunTotals(tenants_expected=len(statuses))
+    for i, status in enumerate(statuses):
+        totals = totals.plus(TenantResult(tenant_id=f"t{i}", status=status), None)
 
-    assert final_status(results) is expected
+    assert final_status(totals) is expected

@@ -23,6 +23,7 @@ from shared.graph.pages import (
 )
 from shared.models import EntraUser
 from shared.service.ports import TenantDirectory, UserDirectory
+from tests.unit.fakes.subscriptions import FakeSubscriptions
 
 __all__ = ["FakeGraph", "FakeTenant"]
 
@@ -195,6 +196,7 @@ class FakeGraph:
     def __init__(self, tenants: Iterable[FakeTenant] = ()) -> None:
         self.tenants: dict[str, FakeTenant] = {t.tenant_id: t for t in tenants}
         self.closed = False
+        self.subscribed: dict[str, FakeSubscriptions] = {}  # change-notification subscriptions per tenant
 
     def add(self, tenant: FakeTenant) -> FakeTenant:
         self.tenants[tenant.tenant_id] = tenant
@@ -206,6 +208,9 @@ class FakeGraph:
             unknown.consented = False
             return unknown
         return self.tenants[tenant_id]
+
+    def subscriptions(self, tenant_id: str) -> FakeSubscriptions:
+        return self.subscribed.setdefault(tenant_id, FakeSubscriptions(tenant_id))
 
     async def aclose(self) -> None:
         self.closed = True

@@ -24,9 +24,11 @@ from shared.models import (
     Tenant,
     TenantOverrides,
     TenantResult,
+    TenantStatus,
     UserOutcome,
 )
 from shared.models.licenses import SkuUsage
+from shared.models.runs import AttemptUser, RunTotals
 from shared.service.ports import (
     AmbiguityStore,
     CursorStore,
@@ -63,6 +65,7 @@ __all__ = [
 ]
 
 _BATCH = 100  # operations per storage transaction, as the Table adapters count them
+_FINAL = (TenantStatus.SUCCEEDED, TenantStatus.FAILED, TenantStatus.HELD)
 
 
 def _transactions(rows: int) -> int:
@@ -199,25 +202,40 @@ class FakeSyncSettingsStore:
 
 
 class FakeRunStore:
-    """Runs, tenant rows and user outcomes. Like the Table rows, a stored run keeps no `tenants` and a
-    stored tenant result no `users` (those are read back by `run_details`). `updates` counts the run
-    record's writes by `update`, and `completions` how many of them completed it."""
+    """Runs, tenant rows, the runs' totals, user outcomes and the tries' intents. Like the Table rows, a
+    stored run keeps no `tenants` and a stored tenant result no `users` (those are read back by
+    `run_details`); a run still going is shown with its totals, which only `count_tenant` changes, as
+    one transaction with the tenant's final row. `updates` counts the run record's writes by `update`,
+    `completions` how many of them completed it, `counted` the tenants `count_tenant` counted."""
 
     def __init__(self) -> None:
         self.runs: dict[str, RunRecord] = {}
         self.tenants: dict[str, dict[str, TenantResult]] = {}
+        self.run_totals: dict[str, RunTotals] = {}
         self.users: dict[str, dict[str, list[UserOutcome]]] = {}
+        self.attempts: dict[str, dict[str, list[AttemptUser]]] = {}
         self.updates = 0
         self.completions = 0
+        self.counted = 0
 
     async def create(self, run: RunRecord, tenants: list[TenantResult]) -> None:
         for tenant in tenants:
-            await self.save_tenant_result(run.run_id, tenant)
+            self.tenants.setdefault(run.run_id, {})[tenant.tenant_id] = tenant.model_copy(
+                update={"users": []}, deep=True
+            )
+        self.run_totals[run.run_id] = RunTotals(tenants_expected=len(tenants))
         self.runs[run.run_id] = run.model_copy(update={"tenants": []}, deep=True)
 
-    async def get(self, run_id: str) -> RunRecord | None:
+    def _live(self, run: RunRecord) -> RunRecord:
+        totals = self.run_totals.get(run.run_id)
+        shown = totals.shown_on(run) if run.active and totals is not None else run
+        return shown.model_copy(deep=True)
+
+    async def get(self, run_id: str, *, live: bool = True) -> RunRecord | None:
         run = self.runs.get(run_id)
-        return run.model_copy(deep=True) if run else None
+        if run is None:
+            return None
+        return self._live(run) if live else run.model_copy(deep=True)
 
     async def require(self, run_id: str) -> RunRecord:
         run = await self.get(run_id)
@@ -227,7 +245,10 @@ class FakeRunStore:
 
     async def page(self, limit: int, after: str | None = None) -> list[RunRecord]:
         ids = [run_id for run_id in sorted(self.runs) if after is None or run_id > after]
-        return [self.runs[run_id].model_copy(deep=True) for run_id in ids[:limit]]
+        return [self._live(self.runs[run_id]) for run_id in ids[:limit]]
+
+    async def active(self) -> list[RunRecord]:
+        return [self._live(run) for _, run in sorted(self.runs.items()) if run.active]
 
     async def tenant_results(self, run_id: str) -> list[TenantResult]:
         rows = self.tenants.get(run_id, {})
@@ -237,8 +258,34 @@ class FakeRunStore:
         row = self.tenants.get(run_id, {}).get(tenant_id)
         return row.model_copy(deep=True) if row else None
 
-    async def save_tenant_result(self, run_id: str, result: TenantResult) -> None:
-        self.tenants.setdefault(run_id, {})[result.tenant_id] = result.model_copy(update={"users": []}, deep=True)
+    async def update_tenant(
+        self, run_id: str, tenant_id: str, change: Callable[[TenantResult], TenantResult | None]
+    ) -> TenantResult | None:
+        current = await self.tenant_result(run_id, tenant_id)
+        if current is None:
+            return None
+        updated = change(current)
+        if updated is None:
+            return current
+        self.tenants[run_id][tenant_id] = updated.model_copy(update={"users": []}, deep=True)
+        return updated.model_copy(deep=True)
+
+    async def count_tenant(self, run_id: str, result: TenantResult) -> tuple[RunTotals, bool]:
+        stored = self.tenants.get(run_id, {}).get(result.tenant_id)
+        if stored is None:
+            raise NotFound(f"run {run_id} has no tenant {result.tenant_id}")
+        totals = self.run_totals[run_id]
+        if stored.status in _FINAL:
+            return totals.model_copy(deep=True), False
+        final = result.model_copy(update={"users": [], "attempts": max(stored.attempts, result.attempts)}, deep=True)
+        self.tenants[run_id][result.tenant_id] = final
+        self.run_totals[run_id] = totals = totals.plus(final, final.completed_at)
+        self.counted += 1
+        return totals.model_copy(deep=True), True
+
+    async def totals(self, run_id: str) -> RunTotals | None:
+        totals = self.run_totals.get(run_id)
+        return totals.model_copy(deep=True) if totals else None
 
     async def save_user_outcomes(self, run_id: str, tenant_id: str, users: list[UserOutcome]) -> None:
         self.users.setdefault(run_id, {})[tenant_id] = [u.model_copy() for u in users]
@@ -247,13 +294,19 @@ class FakeRunStore:
         rows = self.users.get(run_id, {})
         return {tid: [u.model_copy() for u in users] for tid, users in rows.items() if tenant_id in (None, tid)}
 
+    async def save_attempt(self, run_id: str, tenant_id: str, users: list[AttemptUser]) -> None:
+        self.attempts.setdefault(run_id, {})[tenant_id] = [u.model_copy(deep=True) for u in users]
+
+    async def attempt(self, run_id: str, tenant_id: str) -> list[AttemptUser]:
+        return [u.model_copy(deep=True) for u in self.attempts.get(run_id, {}).get(tenant_id, [])]
+
     async def update(self, run_id: str, change: Callable[[RunRecord], RunRecord | None]) -> RunRecord:
-        current = await self.get(run_id)
+        current = self.runs.get(run_id)
         if current is None:
             raise NotFound(f"run {run_id} not found")
-        updated = change(current)
+        updated = change(current.model_copy(deep=True))
         if updated is None:
-            return current
+            return current.model_copy(deep=True)
         self.updates += 1
         if updated.completed_at is not None and current.completed_at is None:
             self.completions += 1
@@ -286,14 +339,23 @@ class FakeLeaseStore:
         self.rows: dict[str, tuple[str, datetime]] = {}  # tenant -> (owner, expires at)
         self.acquired = 0
         self.released = 0
+        self.taken_over = 0
 
-    async def acquire(self, tenant_id: str, owner: str, now: datetime, ttl: timedelta) -> bool:
+    async def acquire(
+        self, tenant_id: str, owner: str, now: datetime, ttl: timedelta, *, take_over: str | None = None
+    ) -> bool:
         current = self.rows.get(tenant_id)
-        if current is not None and current[0] != owner and current[1] > now:
+        if current is not None and current[0] not in (owner, take_over) and current[1] > now:
             return False
+        if current is not None and take_over is not None and current[0] == take_over and current[1] > now:
+            self.taken_over += 1
         self.rows[tenant_id] = (owner, now + ttl)
         self.acquired += 1
         return True
+
+    async def holder(self, tenant_id: str) -> str | None:
+        current = self.rows.get(tenant_id)
+        return current[0] if current else None
 
     async def release(self, tenant_id: str, owner: str) -> None:
         current = self.rows.get(tenant_id)

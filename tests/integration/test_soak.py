@@ -1,0 +1,339 @@
+"""The soak with a drift check (issue 13): hourly timer runs on a generated estate, each hour with
+random Entra changes (adds, renames, alias changes, disables, deletes, restores, group and department
+moves) and random faults (Graph 429 and 503, a worker failing or killed at a write point, a storage
+blip), through Azurite, the Graph simulator and the real queue. Every run must pass the crash matrix's
+checks; afterwards a reconciliation from Graph's and the PSA's own state counts the drift: an in-scope
+user without exactly one linked contact with the expected fields and state, a contact made for an
+out-of-scope user, a duplicate, a deletion. The target, asserted, is 0.
+
+CI runs a fixed seed at a size that takes a minute or two; bigger by environment variables:
+SOAK_HOURS (48), SOAK_TENANTS (6), SOAK_USERS (30), SOAK_SEED (13), SOAK_CONNECTORS (directory).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from shared.devtools.bench_data import BenchShape, bench_scenario, tenant_id_of
+from shared.devtools.simulator import Scenario
+from shared.devtools.simulator.scenario import Group
+from shared.models import AmbiguityStatus, EntraUser, TenantOverrides
+from shared.service import sync_tenant as worker
+from shared.service.runs import FINAL, sweep_runs
+from shared.sync.fields import contact_fields, field_changes
+from shared.sync.scope import out_of_scope
+from tests.integration.crash_support import POINTS, duplicates
+from tests.integration.crash_world import ALL_CONNECTORS, CrashWorld, crash_world
+
+pytestmark = pytest.mark.integration
+
+HOURS = int(os.environ.get("SOAK_HOURS", "48"))
+TENANTS = int(os.environ.get("SOAK_TENANTS", "6"))
+USERS = int(os.environ.get("SOAK_USERS", "30"))
+SEED = int(os.environ.get("SOAK_SEED", "13"))
+SOAK_CONNECTORS = [c for c in os.environ.get("SOAK_CONNECTORS", "directory").split(",") if c in ALL_CONNECTORS]
+
+GROUP_TENANT, DEPARTMENT_TENANT = 1, 2  # a group filter on one tenant, a department filter on another
+STAFF = "5f0c2b9e-1d4a-4c8e-9b1a-0000000005aa"
+DEPARTMENTS = ("Finance", "Operations", "Sales", "Clinical", "IT", "Marketing")
+IN_SCOPE_DEPARTMENTS = ["Finance", "Sales", "IT"]
+# Write points a crash may hit in an hourly run (an ambiguity is rare in a generated estate).
+CRASH_POINTS = [p for p in POINTS if p != "ambiguity-save"]
+
+
+@dataclass
+class Figures:
+    runs: int = 0
+    changes: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
+    full_passes: int = 0
+    created: int = 0
+    psa_writes: int = 0
+    stale_leases: int = 0  # left by a blip after the tenant was final, taken over by the next run
+    history: dict[str, list[str]] = field(default_factory=dict)  # per user: changes and outcomes, for a drift
+    fault_log: list[str] = field(default_factory=list)  # per run: the faults that fired, for a drift
+
+    def note(self, user_id: str, what: str) -> None:
+        self.history.setdefault(user_id, []).append(f"{self.runs}:{what}")
+
+    def line(self) -> str:
+        changes = sum(self.changes.values())
+        faults = sum(n for kind, n in self.faults.items() if kind != "storage calls failed")
+        return (
+            f"runs {self.runs}, changes {changes} ({dict(sorted(self.changes.items()))}), faults injected {faults} "
+            f"({dict(sorted(self.faults.items()))}), full passes {self.full_passes}, contacts created {self.created}, "
+            f"PSA writes {self.psa_writes}, stale leases taken over {self.stale_leases}"
+        )
+
+
+class SoakClock:
+    """The app's clock: real time, moved on an hour before each hourly run."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+def soak_scenario() -> Scenario:
+    scenario = bench_scenario(BenchShape(tenants=TENANTS, users=USERS, seed=SEED))
+    grouped = scenario.tenants[GROUP_TENANT]
+    members = [u["id"] for i, u in enumerate(grouped.users) if i % 3]  # two in three are staff
+    grouped.groups.append(Group(id=STAFF, display_name="Staff", members=members))
+    return scenario
+
+
+async def test_the_hourly_soak_with_faults_leaves_no_drift(capsys: pytest.CaptureFixture[str]) -> None:
+    for connector in SOAK_CONNECTORS:
+        await soak(connector, capsys)
+
+
+async def soak(connector: str, capsys: pytest.CaptureFixture[str]) -> None:
+    started = time.monotonic()
+    scenario = soak_scenario()
+    mappings = {tenant_id_of(i): f"c-bench-{i:04d}" for i in range(TENANTS)}
+    rng = random.Random(SEED)
+    figures = Figures()
+    clock = SoakClock()
+    async with crash_world(scenario, connector, mappings) as world:
+        app = world.env.app
+        app.clock = clock
+        await app.sync_settings.save_overrides(tenant_id_of(GROUP_TENANT), TenantOverrides(filters={"groups": [STAFF]}))
+        await app.sync_settings.save_overrides(
+            tenant_id_of(DEPARTMENT_TENANT), TenantOverrides(filters={"departments": IN_SCOPE_DEPARTMENTS})
+        )
+        seen_contacts: set[str] = set()
+        await hour(world, figures, seen_contacts, initial=True)
+        for number in range(1, HOURS + 1):
+            clock.offset += timedelta(hours=1)
+            changes(world, random.Random(f"{SEED}:changes:{number}"), figures)
+            inject(world, rng, figures)
+            await hour(world, figures, seen_contacts)
+        found = [f"{p} [{' '.join(figures.history.get(uid, []))}]" for p, uid in await drift(world, seen_contacts)]
+    elapsed = time.monotonic() - started
+    with capsys.disabled():
+        print(f"\nsoak [{connector}] {HOURS} h, {TENANTS} tenants x {USERS} users, seed {SEED}: {figures.line()}")
+        print(f"soak [{connector}] drift {len(found)} in {elapsed:.0f} s" + "".join(f"\n  {p}" for p in found[:20]))
+        if found:
+            print(f"soak [{connector}] faults by run: {'; '.join(figures.fault_log)}")
+    assert figures.faults["worker crash"] > 0 and figures.faults["storage blip"] > 0  # the faults did fire
+    assert found == []
+
+
+async def hour(world: CrashWorld, figures: Figures, seen: set[str], *, initial: bool = False) -> None:
+    check = await world.sync(initial=initial, limit=300)
+    figures.runs += 1
+    figures.created += check.created
+    figures.psa_writes += check.run.psa_writes
+    figures.full_passes += sum(t.pass_kind == "full" for t in check.run.tenants)
+    for tenant in check.run.tenants:
+        for user in tenant.users:
+            if user.outcome.value not in ("unchanged", "ignored"):
+                figures.note(user.user_id, f"{user.outcome.value}({tenant.pass_kind})")
+    assert check.problems == [], f"run {figures.runs}: {check.problems}"
+    assert check.run.status.value == "completed", f"run {figures.runs}: {check.run.status.value}"
+    assert await sweep_runs(world.env.app) == []  # nothing left for the sweep
+    # A lease is left only where a blip outlasted its release's retries after the tenant was final:
+    # the next worker of any run takes it over at once (its owner is provably gone).
+    for owner in await world.leases_left():
+        run_id, tenant_id, _ = owner.split("/")
+        row = await world.raw["runs"].tenant_result(run_id, tenant_id)
+        assert row is not None and row.status in FINAL, f"run {figures.runs}: a live lease left: {owner}"
+        figures.stale_leases += 1
+    fired = world.injector.fired
+    if fired:
+        figures.fault_log.append(f"{figures.runs}: {dict(fired)}")
+    figures.faults["worker crash"] += sum(n for k, n in fired.items() if not k.endswith("/blip"))
+    figures.faults["storage blip"] += sum(n for k, n in fired.items() if k.endswith("/blip"))
+    figures.faults["storage calls failed"] = world.injector.blip_failures
+    fired.clear()
+    world.injector.disarm()
+    faults = world.env.simulator.faults
+    figures.faults["graph 429/503"] += sum(f.hits for f in faults._faults)
+    world.env.simulator.clear_faults()
+    seen.update(c.id for c in check.contacts)
+
+
+def inject(world: CrashWorld, rng: random.Random, figures: Figures) -> None:
+    """This hour's faults: maybe a Graph 429 or 503 (absorbed by the SDK's retries, or past them),
+    maybe a worker failing or killed at a write point, maybe a storage blip after one."""
+    sim = world.env.simulator
+    tenant = tenant_id_of(rng.randrange(TENANTS))
+    roll = rng.random()  # each costs the SDK's retries a second a try (Retry-After: 1)
+    if roll < 0.15:
+        sim.throttle(tenant=tenant, path="/users", times=1, retry_after=1)
+    elif roll < 0.25:
+        sim.unavailable(tenant=tenant, path="/users", times=4, retry_after=1)  # past the retries: redelivery
+    elif roll < 0.3:
+        sim.unavailable(tenant=tenant, path="/reports", times=4, retry_after=1)  # an optional read degrades
+    if rng.random() < 0.6:
+        world.injector.arm(rng.choice(CRASH_POINTS), rng.choice(("exception", "kill")))
+    if rng.random() < 0.35:
+        world.injector.blip_calls = rng.randrange(3, 9)
+        world.injector.arm(rng.choice(CRASH_POINTS), "blip")
+
+
+def changes(world: CrashWorld, rng: random.Random, figures: Figures) -> None:
+    """This hour's Entra changes: one to three per tenant, of every kind."""
+    sim = world.env.simulator
+    for index in range(TENANTS):
+        tenant_id = tenant_id_of(index)
+        directory = sim.state.get(tenant_id)
+        with sim.state.locked():
+            members = [u for u in directory.users.values() if u.get("userType") == "Member"]
+            enabled = [u for u in members if u.get("accountEnabled", True)]
+            disabled = [u for u in members if not u.get("accountEnabled", True)]
+            deleted = list(directory.deleted.values())
+        inactivations = 0
+        for _ in range(rng.randrange(1, 4)):
+            kind = rng.choice(
+                ("add", "rename", "alias", "disable", "enable", "delete", "restore", "department", "group", "title")
+            )
+            if kind in ("disable", "delete") and inactivations >= 2:
+                kind = "title"  # stay under the safety brake (R5.5): this soak is not about holds
+            op = _op(kind, tenant_id, index, rng, enabled, disabled, deleted)
+            if op is None:
+                continue
+            if kind == "group":
+                _move_in_group(world, tenant_id, op["userId"])
+            else:
+                sim.apply(op)
+            inactivations += kind in ("disable", "delete")
+            figures.changes[kind] += 1
+            figures.note(op.get("userId") or op["user"]["id"], kind)
+            for pool in (enabled, disabled, deleted):
+                if any(u["id"] == op.get("userId") for u in pool):
+                    pool[:] = [u for u in pool if u["id"] != op.get("userId")]
+
+
+def _op(
+    kind: str,
+    tenant_id: str,
+    index: int,
+    rng: random.Random,
+    enabled: list[dict[str, Any]],
+    disabled: list[dict[str, Any]],
+    deleted: list[dict[str, Any]],
+) -> dict[str, Any] | None:
+    base: dict[str, Any] = {"tenantId": tenant_id}
+    if kind == "add":
+        number = rng.randrange(10**6, 10**7)
+        first, last = rng.choice(("Ari", "Bea", "Cal", "Dee")), rng.choice(("Stone", "Reed", "Hale"))
+        local = f"{first}.{last}{number}".lower()
+        domain = f"bench{index:04d}.example"
+        user = {
+            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "displayName": f"{first} {last}",
+            "givenName": first,
+            "surname": last,
+            "mail": f"{local}@{domain}",
+            "userPrincipalName": f"{local}@{domain}",
+            "proxyAddresses": [f"SMTP:{local}@{domain}"],
+            "accountEnabled": True,
+            "userType": "Member",
+            "jobTitle": "Analyst",
+            "department": rng.choice(DEPARTMENTS),
+        }
+        return {"op": "add", **base, "user": user}
+    pools = {"enable": disabled, "restore": deleted}
+    pool = pools.get(kind, enabled)
+    if not pool:
+        return None
+    target = rng.choice(pool)
+    base["userId"] = target["id"]
+    if kind in ("disable", "enable", "delete", "restore", "group"):
+        return {"op": kind, **base}
+    if kind == "rename":
+        given = rng.choice(("Jo", "Max", "Sky", "Ren")) + target["id"][-2:]
+        values: dict[str, Any] = {"givenName": given, "displayName": f"{given} {target.get('surname') or ''}".strip()}
+    elif kind == "alias":
+        local = (target.get("mail") or "x@x").split("@")
+        values = {"proxyAddresses": [*target.get("proxyAddresses", []), f"smtp:alias{rng.randrange(999)}@{local[1]}"]}
+    elif kind == "department":
+        values = {"department": rng.choice(DEPARTMENTS)}
+    else:
+        values = {
+            "jobTitle": f"{rng.choice(('Lead', 'Senior', 'Chief'))} {rng.choice(('Analyst', 'Nurse', 'Engineer'))}"
+        }
+    return {"op": "update", **base, "set": values}
+
+
+def _move_in_group(world: CrashWorld, tenant_id: str, user_id: str) -> None:
+    """A group move: in or out of the tenant's group (where it has one)."""
+    state = world.env.simulator.state
+    directory = state.get(tenant_id)
+    with state.locked():
+        for gid, group in list(directory.groups.items()):
+            members = list(group["members"])
+            members = [m for m in members if m != user_id] if user_id in members else [*members, user_id]
+            directory.groups[gid] = {**group, "members": members}
+
+
+async def _contacts(world: CrashWorld) -> list[Any]:
+    return [c for client in await world.psa.list_clients() for c in await world.psa.list_contacts(client.id)]
+
+
+async def drift(world: CrashWorld, seen: set[str]) -> list[tuple[str, str]]:
+    """Reconcile the PSA with Graph, tenant by tenant, from their own state (not the runs' reports):
+    each problem with the user it is about."""
+    app, raw, sim = world.env.app, world.raw, world.env.simulator
+    problems: list[tuple[str, str]] = []
+    everything = await _contacts(world)
+    problems += [(p, "") for p in duplicates(everything)]
+    ids = {c.id for c in everything}
+    problems += [(f"contact {cid} was deleted", "") for cid in sorted(seen - ids)]
+    capabilities = world.psa.capabilities
+    for tenant_id in world.tenants:
+        mapping = await app.mappings.get(tenant_id)
+        assert mapping is not None and mapping.client_id
+        settings = await app.sync_settings.effective(tenant_id)
+        directory = sim.state.get(tenant_id)
+        with sim.state.locked():
+            users = {uid: EntraUser.model_validate(u) for uid, u in directory.users.items()}
+            gone = {uid: EntraUser.model_validate(u) for uid, u in directory.deleted.items()}
+            groups = {gid: {m["id"] for m in sim.state.transitive_members(directory, gid)} for gid in directory.groups}
+        links = {link.user_id: link for link in await raw["links"].for_tenant(tenant_id)}
+        contacts = {c.id: c for c in await world.psa.list_contacts(mapping.client_id)}
+        made_for = Counter(c.entra_user_id for c in contacts.values() if c.entra_user_id)
+        queued = {a.user_id for a in await raw["ambiguities"].for_tenant(tenant_id) if a.status is AmbiguityStatus.OPEN}
+        for uid, user in users.items():
+            link = links.get(uid)
+            contact = contacts.get(link.contact_id) if link else None
+            outside = out_of_scope(user, settings, group_members=groups, non_person_ids=())
+            where = f"{tenant_id[:8]}/{uid[:8]}"
+            if made_for[uid] > 1:
+                problems.append((f"{where}: {made_for[uid]} contacts", uid))
+            if outside is None and (user.account_enabled or link is not None) and uid not in queued:
+                if contact is None:
+                    problems.append((f"{where}: in scope without a linked contact", uid))
+                    continue
+                wanted = field_changes(contact_fields(user), contact, settings.field_controls, capabilities)
+                if wanted:
+                    problems.append((f"{where}: fields differ from Entra: {sorted(wanted)}", uid))
+                if contact.active != user.account_enabled:
+                    state = f"contact active={contact.active}, Entra enabled={user.account_enabled}"
+                    problems.append((f"{where}: {state}", uid))
+            elif link is None and made_for[uid]:
+                problems.append((f"{where}: a contact made for a user out of scope ({outside or 'disabled'})", uid))
+        for uid in gone:
+            link = links.get(uid)
+            contact = contacts.get(link.contact_id) if link else None
+            if link is not None and (contact is None or contact.active):
+                problems.append((f"{tenant_id[:8]}/{uid[:8]}: deleted in Entra, its contact not inactive", uid))
+    return problems
+
+
+@pytest.fixture(autouse=True)
+def _quick_release(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The lease release's retry waits are scaled down with the soak's compressed hours.
+    monkeypatch.setattr(worker, "RELEASE_WAIT", 0.05)
