@@ -17,9 +17,11 @@ from functions import (
     facts,
     licenses,
     mappings,
+    notifications,
     openapi,
     runs,
     settings,
+    subscriptions,
     webhook,
 )
 from functions.auth import authorize
@@ -27,9 +29,11 @@ from functions.auth import authorize
 __all__ = ["PREFIX", "PUBLIC", "SIGNED_IN", "create_api"]
 
 PREFIX = "/api"
-# The document, the webhooks: the generic one and the PSAs' own (signed, not signed in).
-PUBLIC = (openapi.router, webhook.router, connectwise_callbacks.router, autotask_webhooks.router)
-SIGNED_IN = tuple(m.router for m in (discovery, mappings, directory, facts, licenses, runs, ambiguities, settings))
+# The document, the webhook (signed, not signed in) and Graph's notifications (checked by clientState).
+PUBLIC = (openapi.router, webhook.router, notifications.router, connectwise_callbacks.router, autotask_webhooks.router)
+SIGNED_IN = tuple(
+    m.router for m in (discovery, mappings, directory, facts, licenses, runs, ambiguities, settings, subscriptions)
+)
 
 
 def create_api(*, loopback: bool = False) -> FastAPI:

@@ -109,6 +109,23 @@ param discoverySchedule string = '0 30 2 * * *'
 param fullSyncIntervalHours int = 24
 
 // ---------------------------------------------------------------------------------------------
+// Graph change notifications: a user changed in Entra reaches the PSA within a minute
+
+@description('Subscribe each confirmed tenant to Microsoft Graph change notifications on its users (no permission beyond User.Read.All). Off: the hourly delta pass only, and the timer deletes the subscriptions it made.')
+param notificationsEnabled bool = true
+
+@description('The app\'s public https address Graph posts notifications to (empty: https://<function app name>.azurewebsites.net). /api/notifications/* is excluded from sign-in.')
+param notificationUrl string = ''
+
+@description('Seconds a tenant\'s notifications are gathered into one delta pass.')
+@minValue(0)
+@maxValue(300)
+param notificationWindowSeconds int = 5
+
+@description('When subscriptions are made, renewed (a day before they expire) and deleted (NCRONTAB).')
+param subscriptionSchedule string = '0 15 */6 * * *'
+
+// ---------------------------------------------------------------------------------------------
 // The PSA
 
 @description('PSA connector: directory is the built-in contact directory; syncro, alga, halopsa, connectwise and autotask use those PSAs\' REST APIs.')
@@ -204,6 +221,7 @@ var tableNames = [
   'SecureScores'
   'Licenses'
   'WebhookReceipts'
+  'Subscriptions'
 ]
 var queueNames = [
   'tenant-sync'
@@ -408,6 +426,11 @@ var appSettings = {
   WEBHOOK_SECRET: '${kvRef}${webhookSecretName})'
   // The console: signs admin-consent links
   CONSENT_STATE_SECRET: '${kvRef}${consentStateSecretName})'
+  // Graph change notifications (Graph reaches the app at NOTIFICATION_URL/api/notifications/users)
+  NOTIFICATIONS_ENABLED: string(notificationsEnabled)
+  NOTIFICATION_URL: empty(notificationUrl) ? 'https://${functionAppName}.azurewebsites.net' : notificationUrl
+  NOTIFICATION_WINDOW_SECONDS: string(notificationWindowSeconds)
+  SUBSCRIPTION_SCHEDULE: subscriptionSchedule
 }
 
 module app './modules/functionapp.bicep' = {

@@ -21,17 +21,20 @@ from shared.psa.registry import build_connector
 from shared.service.app import App, utcnow
 from shared.store.account import StorageAccount
 from shared.store.ambiguities import TableAmbiguityStore
+from shared.store.change_marks import TableChangeMarks
 from shared.store.cursors import TableCursorStore
 from shared.store.facts import TableSecureScoreStore
 from shared.store.leases import TableLeaseStore
 from shared.store.licenses import TableLicenseUsageStore
 from shared.store.links import TableLinkStore
 from shared.store.mappings import TableMappingStore
+from shared.store.notify_queue import QueueNotifyQueue
 from shared.store.queue import QueueWorkQueue
 from shared.store.runs import TableRunStore
 from shared.store.scope_locks import TableScopeLocks
 from shared.store.settings_cache import CachedSyncSettingsStore
 from shared.store.settings_repo import TableSyncSettingsStore
+from shared.store.subscriptions import TableSubscriptionStore
 from shared.store.tenants import TableTenantStore
 from shared.store.webhook_receipts import TableWebhookReceipts
 
@@ -70,6 +73,9 @@ def build_app(
         "licenses": TableLicenseUsageStore(account),
         "webhook_receipts": TableWebhookReceipts(account),
         "connectwise_keys": ConnectWiseKeyFetcher(),  # its HTTP client is made on first use
+        "subscriptions": TableSubscriptionStore(account),
+        "change_marks": TableChangeMarks(account),
+        "notify_queue": QueueNotifyQueue(account),
         "graph_factory": lambda: default_graph(settings),
         "clock": utcnow,
         "ensure_storage": account.ensure,

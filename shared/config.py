@@ -237,6 +237,13 @@ class Settings(BaseSettings):
     # Signs the state of an admin-consent link (onboarding a tenant without GDAP).
     consent_state_secret: SecretStr | None = Field(default=None, alias="CONSENT_STATE_SECRET")
 
+    # Graph change notifications (issue 15): one subscription per confirmed tenant, notifications to
+    # NOTIFICATION_URL + /api/notifications/users, coalesced into one delta pass per window.
+    notifications_enabled: bool = Field(default=False, alias="NOTIFICATIONS_ENABLED")
+    notification_url: str = Field(default="", alias="NOTIFICATION_URL")  # the app's public https base URL
+    notification_window_seconds: int = Field(default=5, ge=0, le=300, alias="NOTIFICATION_WINDOW_SECONDS")
+    subscription_schedule: str = Field(default="0 15 */6 * * *", alias="SUBSCRIPTION_SCHEDULE")
+
     # Secrets whose Key Vault reference did not resolve (Azure hands the app the reference text itself).
     unresolved_references: tuple[str, ...] = Field(default=(), exclude=True, json_schema_extra={"appSetting": False})
 
@@ -273,7 +280,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("graph_base_url")
+    @field_validator("graph_base_url", "notification_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")

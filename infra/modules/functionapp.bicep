@@ -24,6 +24,8 @@ var anonymousPaths = [
   '/api/webhooks/connectwise' // ConnectWise's callbacks and Autotask's webhooks, by their exact paths too
   '/api/webhooks/autotask'
   '/api/notifications/*'
+  '/api/notifications/users' // the two Graph posts to, also by their exact paths
+  '/api/notifications/lifecycle'
   '/api/consent/callback'
   '/api/openapi.json'
 ]

@@ -54,6 +54,14 @@ def main(argv: list[str] | None = None) -> int:
         "created, updated and unchanged user, rate reached, throttled, lost and duplicated contacts); "
         "--tenants and --users default to 8 x 35 then",
     )
+    bench.add_argument(
+        "--notifications",
+        action="store_true",
+        help="instead: Graph change notifications end to end: --changes users changed one by one across --tenants "
+        "(default 5 x 40 users), latency to the PSA write, requests and passes per change; then a --burst",
+    )
+    bench.add_argument("--changes", type=int, default=20, help="with --notifications: users changed one by one")
+    bench.add_argument("--burst", type=int, default=1000, help="with --notifications: changes at once in one tenant")
     add_commands(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -93,6 +101,8 @@ async def _simulate(path: Path, report_path: Path | None, quiet: bool, psa: str)
 
 
 async def _bench(args: argparse.Namespace) -> int:
+    if args.notifications:
+        return await _notify_bench(args)
     if args.psa:
         return await _psa_bench(args)
     from shared.devtools.bench import BenchOptions, render_table, run_bench
@@ -139,6 +149,22 @@ async def _psa_bench(args: argparse.Namespace) -> int:
     print(text)
     print()
     print(render_psa_table(result))
+    if args.json is not None:
+        await asyncio.to_thread(_write, args.json, text + "\n")
+    return 0
+
+
+async def _notify_bench(args: argparse.Namespace) -> int:
+    from shared.devtools.bench_notify import NotifyBenchOptions, bench_notifications, render_notify_table
+
+    options = NotifyBenchOptions(
+        tenants=args.tenants or 5, users=args.users or 40, changes=args.changes, burst=args.burst, workers=args.workers
+    )
+    result = await bench_notifications(options)
+    text = json.dumps(result, indent=2)
+    print(text)
+    print()
+    print(render_notify_table(result))
     if args.json is not None:
         await asyncio.to_thread(_write, args.json, text + "\n")
     return 0

@@ -282,11 +282,25 @@ def _sdk_read(pages: list[bytes]) -> None:
 # --- end to end --------------------------------------------------------------------------------
 
 
-async def _map_all(env: BenchEnvironment, scenario: Scenario) -> None:
+async def _map_all(env: BenchEnvironment, scenario: Scenario, every: float = 5.0) -> None:
+    """Discover, suggest and decide every mapping, saying on stderr how far it got (thousands of
+    tenants take minutes before the first run starts)."""
+    started = time.perf_counter()
+    _say(f"bench setup: discovering {len(scenario.tenants)} tenants")
     await discover(env.app)
+    _say(f"bench setup: suggesting mappings ({time.perf_counter() - started:.0f} s)")
     await refresh_suggestions(env.app)
-    for decision in scenario.decisions:
+    reported = time.perf_counter()
+    for done, decision in enumerate(scenario.decisions, 1):
         await decide(env.app, decision.tenant_id, Decision(decision.action), client_id=decision.client_id)
+        if time.perf_counter() - reported >= every:
+            reported = time.perf_counter()
+            _say(f"bench setup: {done}/{len(scenario.decisions)} mappings decided ({reported - started:.0f} s)")
+    _say(f"bench setup: mapped in {time.perf_counter() - started:.0f} s")
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 async def _timed_run(
@@ -305,11 +319,9 @@ async def _timed_run(
     async def progress() -> None:
         current = await env.app.runs.get(run.run_id)
         done, elapsed = (current.tenants_processed if current else 0), time.perf_counter() - started
-        print(
+        _say(
             f"bench {label}: {done}/{run.tenants_expected} tenants, {done / elapsed:.1f} tenants/s, "
-            f"{elapsed:.0f} s, peak RSS {peak_rss_mb():.0f} MB",
-            file=sys.stderr,
-            flush=True,
+            f"{elapsed:.0f} s, peak RSS {peak_rss_mb():.0f} MB"
         )
 
     await env.driver.drain(finished, limit_seconds=3600, progress=progress, progress_every=every)
@@ -378,7 +390,7 @@ async def bench_sync(options: BenchOptions) -> dict[str, Any]:
     minimum = _minimum(scenario)
     shape_label, every = f"{options.tenants}x{options.users}", options.progress_every
     async with bench_environment(scenario, options) as env:
-        await _map_all(env, scenario)
+        await _map_all(env, scenario, options.progress_every)
         rss_before = peak_rss_mb()
         run, seconds = await _timed_run(env, RunType.INITIAL, Trigger.MANUAL, f"{shape_label} full (initial)", every)
         full = _phase(env, run, seconds, users)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 
 from shared.errors import PsaError
@@ -24,6 +25,7 @@ class CountingConnector:
         self.reads = 0
         self.fact_writes = 0
         self.calls = 0
+        self.written_at: dict[str, float] = {}  # contact id -> time.time() of its last write (notification latency)
 
     @property
     def capabilities(self) -> Capabilities:
@@ -60,17 +62,21 @@ class CountingConnector:
     async def create_contact(self, client_id: str, fields: ContactFields, *, entra_user_id: str) -> PsaContact:
         self.calls += 1
         self.writes += 1
-        return await self.inner.create_contact(client_id, fields, entra_user_id=entra_user_id)
+        created = await self.inner.create_contact(client_id, fields, entra_user_id=entra_user_id)
+        self.written_at[created.id] = time.time()
+        return created
 
     async def update_contact(self, client_id: str, contact_id: str, changes: Mapping[str, str]) -> None:
         self.calls += 1
         self.writes += 1
         await self.inner.update_contact(client_id, contact_id, changes)
+        self.written_at[contact_id] = time.time()
 
     async def set_contact_active(self, client_id: str, contact_id: str, active: bool, reason: str | None) -> None:
         self.calls += 1
         self.writes += 1
         await self.inner.set_contact_active(client_id, contact_id, active, reason)
+        self.written_at[contact_id] = time.time()
 
     async def write_contact_facts(self, client_id: str, contact_id: str, facts: MicrosoftFacts) -> None:
         self.calls += 1
@@ -82,14 +88,23 @@ class CountingConnector:
         self.calls += 1
         self.writes += len(new)
         self.fact_writes += sum(item.facts is not None for item in new)
-        return await inner.create_contacts(client_id, new)
+        made = await inner.create_contacts(client_id, new)
+        self.written_at |= dict.fromkeys((c.id for c in made if isinstance(c, PsaContact)), time.time())
+        return made
 
     async def change_contacts(self, client_id: str, changes: Sequence[ContactChange]) -> list[PsaError | None]:
         inner = self._bulk()
         self.calls += 1
         self.writes += sum(bool(c.changes) + (c.active is not None) for c in changes)
         self.fact_writes += sum(c.facts is not None for c in changes)
-        return await inner.change_contacts(client_id, changes)
+        outcomes = await inner.change_contacts(client_id, changes)
+        written = (
+            c.contact_id
+            for c, error in zip(changes, outcomes, strict=False)
+            if error is None and (c.changes or c.active is not None)
+        )
+        self.written_at |= dict.fromkeys(written, time.time())
+        return outcomes
 
     def _bulk(self) -> BulkContacts:
         if not self.inner.capabilities.bulk or not isinstance(self.inner, BulkContacts):

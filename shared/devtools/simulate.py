@@ -16,6 +16,7 @@ from typing import Any
 from shared.bootstrap import App, set_app
 from shared.devtools.driver import QueueDriver
 from shared.devtools.environment import SimulatedEnvironment, simulated_environment
+from shared.devtools.notify_step import notification_endpoint, notify_step
 from shared.devtools.psa_load import DIRECTORY, Held, PsaIds, PsaTally
 from shared.devtools.simulator import Scenario
 from shared.devtools.simulator import scenario as sc
@@ -34,7 +35,7 @@ _FINISHED = (RunStatus.COMPLETED, RunStatus.PARTIAL, RunStatus.FAILED)
 
 async def simulate(scenario: Scenario, *, storage: str | None = None, psa: str = DIRECTORY) -> dict[str, Any]:
     """Run `scenario` through the PSA named `psa` (`shared.devtools.psa_load.PSAS`) and report it."""
-    async with simulated_environment(scenario, storage=storage, psa=psa) as env:
+    async with simulated_environment(scenario, storage=storage, psa=psa) as env, notification_endpoint(env, scenario):
         set_app(env.app)
         try:
             return await run_scenario(scenario, env)
@@ -87,7 +88,13 @@ async def run_scenario(scenario: Scenario, env: SimulatedEnvironment) -> dict[st
                 errors.append(
                     {"kind": "sync", "tenantId": step.sync.tenant_id, "type": step.sync.type, "reason": str(exc)}
                 )
+        latency = None
+        if step.notify:  # Graph notifies the step's changes; the runs they start are the step's (issue 15)
+            notified = await notify_step(env, driver, step.graph, report=lambda run: _run_report(run, env.ids))
+            run_report, latency = notified.run, notified.latency_ms
         report["steps"].append(await _step(app, env, run_report, errors, env.tally() - before))
+        if latency is not None:
+            report["steps"][-1]["notificationLatencyMs"] = latency
     return report
 
 

@@ -40,6 +40,7 @@ from shared.graph.pages import (
     SecureScore,
     SubscribedSku,
 )
+from shared.graph.subscriptions import GraphSubscriptions
 from shared.models import USER_SELECT, EntraUser
 
 __all__ = ["DeltaResult", "FixedReads", "GraphTenantDirectory", "GraphUserDirectory", "new_http_client"]
@@ -86,6 +87,11 @@ class GraphUserDirectory:
             sdk = GraphServiceClient(request_adapter=adapter)
             graph = self._tenants[tenant_id] = GraphTenantDirectory(tenant_id, sdk)
         return graph
+
+    def subscriptions(self, tenant_id: str) -> GraphSubscriptions:
+        """The tenant's change-notification subscriptions (shared.graph.subscriptions), same client and token."""
+        graph = self.tenant(tenant_id)
+        return GraphSubscriptions(tenant_id, graph._sdk, graph._send)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -5,6 +5,7 @@ Kinds, from worst to least:
     failing-runs       a mapped tenant whose latest real runs failed one after another
     brake-held         inactivations the safety brake holds until someone approves them (R5.5)
     review-items       users the sync could not match to one contact (R6)
+    live-updates       mapped tenants Graph refused change notifications for (hourly sync only, issue 15)
     unmapped-tenants   managed tenants with no decision yet (no client confirmed, not skipped)
 A tenant-connection problem is critical when the tenant is mapped (its client's contacts stop
 updating), a warning otherwise.
@@ -30,6 +31,7 @@ from shared.models import (
 from shared.models.base import WireModel
 from shared.service.app import App
 from shared.service.brakes import held_brakes
+from shared.service.subscription_report import refused_subscriptions
 
 __all__ = [
     "FAILURE_STREAK",
@@ -52,6 +54,7 @@ class AttentionKind(StrEnum):
     FAILING_RUNS = "failing-runs"
     BRAKE_HELD = "brake-held"
     REVIEW_ITEMS = "review-items"
+    LIVE_UPDATES = "live-updates"
     UNMAPPED_TENANTS = "unmapped-tenants"
 
 
@@ -68,6 +71,7 @@ class ActionKind(StrEnum):
     APPROVE_BRAKE = "approve-brake"  # POST /tenants/{tenantId}/approve-inactivations
     REVIEW = "review"  # GET /ambiguities?status=open
     MAP = "map"  # POST /mappings/{tenantId}
+    RETRY_SUBSCRIPTION = "retry-subscription"  # POST /subscriptions/{tenantId}
 
 
 class Subject(WireModel):
@@ -139,6 +143,18 @@ async def needs_attention(app: App) -> list[AttentionItem]:
             action=AttentionAction(kind=ActionKind.REVIEW, label="Review", tenant_id=tenant_id),
         )
         for tenant_id, n in per_tenant.items()
+    ]
+    items += [
+        AttentionItem(
+            kind=AttentionKind.LIVE_UPDATES,
+            severity=Severity.NOTICE,
+            title=f"{subject(view.tenant_id).tenant_name}: no change notifications; changes come with the hourly sync",
+            detail=f"Microsoft Graph refused a subscription: {view.error or 'no reason given'}"[:300],
+            subjects=[subject(view.tenant_id)],
+            action=AttentionAction(kind=ActionKind.RETRY_SUBSCRIPTION, label="Try again", tenant_id=view.tenant_id),
+        )
+        for view in await refused_subscriptions(app)
+        if view.tenant_id in tenants
     ]
     undecided = [
         tid

@@ -8,6 +8,7 @@ from enum import StrEnum
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.models import Mapping, MappingStatus, PsaClient, Tenant
 from shared.service.app import App
+from shared.service.subscriptions import follow_mapping
 from shared.sync.matching import conflicts, suggest_all
 
 __all__ = ["Decision", "decide", "list_mappings", "refresh_suggestions", "unmap"]
@@ -91,6 +92,7 @@ async def unmap(app: App, tenant_id: str, *, by: str = "operator") -> Mapping:
     await _release(app, mapping)
     reset = mapping.model_copy(update={"status": MappingStatus.UNMATCHED, "client_id": None, "decided_by": by})
     await app.mappings.save(reset)
+    await follow_mapping(app, reset)
     refreshed = {m.tenant_id: m for m in await refresh_suggestions(app)}
     return refreshed.get(tenant_id, reset)
 
@@ -153,4 +155,5 @@ async def _save(app: App, mapping: Mapping, status: MappingStatus, client_id: st
         update={"status": status, "client_id": client_id, "decided_by": by, "decided_at": app.clock()}
     )
     await app.mappings.save(decided)
+    await follow_mapping(app, decided)  # subscribe to the tenant's user changes, or stop (issue 15)
     return decided

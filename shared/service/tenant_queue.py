@@ -8,9 +8,11 @@ import logging
 from pydantic import ValidationError
 
 from shared.service.app import App
+from shared.service.notify_work import handle_notify_message
 from shared.service.runs import fail_tenant
 from shared.service.sync_tenant import sync_tenant
 from shared.store.names import POISON_QUEUE, SYNC_QUEUE
+from shared.store.notify_queue import is_notify_message
 from shared.store.queue import TenantMessage
 
 __all__ = ["POISON_QUEUE", "SYNC_QUEUE", "fail_from_poison", "sync_from_message"]
@@ -18,9 +20,13 @@ __all__ = ["POISON_QUEUE", "SYNC_QUEUE", "fail_from_poison", "sync_from_message"
 log = logging.getLogger(__name__)
 
 
-async def sync_from_message(app: App, body: bytes) -> None:
-    """Sync the tenant a queue message names. A malformed message raises too: after the host's
-    retries it lands in the poison queue, kept for inspection."""
+async def sync_from_message(app: App, body: bytes, *, tries: int = 1) -> None:
+    """Sync the tenant a queue message names, or do the change-notification work it asks for
+    (`shared.service.notify_work`; `tries`: its delivery count). A malformed message raises too: after
+    the host's retries it lands in the poison queue, kept for inspection."""
+    if is_notify_message(body):
+        await handle_notify_message(app, body, tries=tries)
+        return
     await sync_tenant(app, TenantMessage.model_validate_json(body))
 
 

@@ -20,6 +20,7 @@ class Table:
     SECURE_SCORES = "SecureScores"
     LICENSES = "Licenses"
     WEBHOOK_RECEIPTS = "WebhookReceipts"
+    SUBSCRIPTIONS = "Subscriptions"  # Graph change-notification subscriptions, one per confirmed tenant
 
 
 TABLES: tuple[str, ...] = tuple(

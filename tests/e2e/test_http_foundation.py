@@ -169,6 +169,8 @@ def test_the_functions_app_is_the_asgi_app_and_the_native_timer_and_queue_trigge
         "http_app_func": {"httpTrigger", "http"},
         "sync_timer": {"timerTrigger"},
         "discovery_timer": {"timerTrigger"},
+        "subscription_timer": {"timerTrigger"},  # Graph change-notification subscriptions (issue 15)
+        "run_sweep": {"timerTrigger"},
         "tenant_worker": {"queueTrigger"},
         "tenant_poison": {"queueTrigger"},
     }

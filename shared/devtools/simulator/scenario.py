@@ -304,6 +304,13 @@ class Step(_Structural):
     resolve: list[Resolution] = Field(default_factory=list)
     approve: list[Approval] = Field(default_factory=list)
     sync: Sync | None = None
+    notify: bool = False  # Graph notifies the app of the step's changes; the runs they start are the step's
+
+    @model_validator(mode="after")
+    def _notify_or_sync(self) -> Step:
+        if self.notify and self.sync is not None:
+            raise ValueError("a step gives either 'notify': true or a 'sync', not both")
+        return self
 
 
 class Scenario(_Structural):

@@ -23,6 +23,10 @@ Both servers are `ThreadingHTTPServer`s speaking HTTP/1.1 with keep-alive, each 
 thread; pages are built from plain dicts with `json.dumps`. Faults are switched at run time
 (`throttle`, `unavailable`, `slow`, `fail`, `fail_tokens`, `expire_delta_tokens`), and every request
 is logged in `requests` (service, method, path, query, tenant, status) to count calls per tenant.
+
+Change notifications (issue 15): `sim.subscriptions` serves `/subscriptions` (validating the app's
+endpoint over HTTP before it answers a create), and `sim.notifier` posts change and lifecycle
+notifications to the app when a test or a scenario step asks (`subscriptions_api`, `notifier`).
 """
 
 from __future__ import annotations
@@ -46,8 +50,10 @@ from pydantic import TypeAdapter
 from shared.devtools.simulator.faults import Fault, FaultSet, RateLimiter, Service
 from shared.devtools.simulator.graph_api import GraphApi
 from shared.devtools.simulator.login_api import LoginApi
+from shared.devtools.simulator.notifier import Notifier
 from shared.devtools.simulator.scenario import GraphOp, Scenario, load_scenario
 from shared.devtools.simulator.state import DirectoryState
+from shared.devtools.simulator.subscriptions_api import SubscriptionsApi
 from shared.devtools.simulator.tls import TlsFiles, make_tls_files
 from shared.devtools.simulator.tokens import TokenIssuer
 from shared.devtools.simulator.wire import Request, Response
@@ -155,6 +161,9 @@ class GraphSimulator:
             report_limiter=self.report_limiter,
             instance_id=secrets.token_hex(4),
         )
+        self.subscriptions = SubscriptionsApi()  # POST/PATCH/DELETE /subscriptions, with Graph's validation request
+        self.graph.subscriptions = self.subscriptions.handle
+        self.notifier = Notifier(self.subscriptions)  # change and lifecycle notifications, sent when asked
         self.login = LoginApi(
             self.state, self.tokens, self.faults, self._record_login, client_id=client_id, client_secret=client_secret
         )
@@ -183,6 +192,7 @@ class GraphSimulator:
         return self
 
     def stop(self) -> None:
+        self.notifier.close()
         stoppers = [threading.Thread(target=server.shutdown) for server in self._servers]
         for stopper in stoppers:
             stopper.start()

@@ -86,6 +86,12 @@ function action(item, status, draw, ctx) {
     "approve-brake": () => ctx.navigate(`#/brakes${tenant}`),
     review: () => ctx.navigate(`#/review${tenant}`),
     map: () => ctx.navigate("#/tenants"),
+    "retry-subscription": () =>
+      act(button, status, async () => {
+        const result = await post(`/subscriptions/${encodeURIComponent(a.tenantId)}`);
+        await draw();
+        return result.status === "active" ? "Change notifications are on for this tenant." : `Graph refused again: ${result.error}`;
+      }),
   }[a.kind];
   button.addEventListener("click", () => go && go());
   return button;
