@@ -22,10 +22,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from shared.devtools.psa_fakes import AlgaFake
-from shared.devtools.psa_load.held import Held
+from shared.devtools.psa_fakes import AlgaFake, PsaFake
 from shared.devtools.psa_load.vendor import LoadedPsa, join_name, split_name, text
-from shared.devtools.simulator.scenario import PsaData
 from shared.models import ClientMicrosoftFacts, PsaClient, PsaContact
 from shared.psa.alga import CLIENT_FACT_PROPERTIES
 
@@ -41,39 +39,22 @@ _IDS = uuid.UUID("3f0c2a4e-8d7b-4c61-9a2e-5b1d7e9f4a30")
 class AlgaPsa(LoadedPsa):
     name = "alga"
     setting = "PSA_ALGA"
+    fake_type = AlgaFake
+    unheld, unheld_facts = UNHELD, UNHELD_FACTS
     fake: AlgaFake
 
-    @classmethod
-    def start(cls, psa: PsaData, **options: Any) -> AlgaPsa:
-        loaded = cls(AlgaFake(**options).start())
-        try:
-            loaded._load(psa)
-        except BaseException:
-            loaded.stop()
-            raise
-        return loaded
+    def __init__(self, fake: PsaFake) -> None:
+        super().__init__(fake)
+        self._emails: set[str] = set()  # addresses loaded so far: Alga holds each once per tenant
 
     def connection(self) -> dict[str, Any]:
         return {"base_url": self.fake.base_url, "api_key": self.fake.api_key, "tenant_id": self.fake.tenant}
-
-    def _load(self, psa: PsaData) -> None:
-        for client in psa.clients:
-            self.ids.add("client", client.id, str(uuid.uuid5(_IDS, f"client:{client.id}")))
-        self.fake.load(clients=[self._client(c) for c in psa.clients])
-        held: set[str] = set()
-        bodies = []
-        for contact in psa.contacts:
-            body = self._contact(contact, held)
-            if body is not None:
-                self.ids.add("contact", contact.id, body["contact_name_id"])
-                bodies.append(body)
-        self.fake.load(contacts=bodies)
 
     def _client(self, client: PsaClient) -> dict[str, Any]:
         if client.domains:
             self.notes.append(f"client {client.id}: Alga keeps one website per client (further domains dropped)")
         body: dict[str, Any] = {
-            "client_id": self.ids.psa("client", client.id),
+            "client_id": str(uuid.uuid5(_IDS, f"client:{client.id}")),
             "client_name": client.name,
             "billing_cycle": "monthly",
             "client_type": "company",
@@ -90,22 +71,22 @@ class AlgaPsa(LoadedPsa):
             body["properties"] = {key: getattr(client.microsoft, name) for name, key in CLIENT_FACT_PROPERTIES.items()}
         return body
 
-    def _contact(self, contact: PsaContact, held: set[str]) -> dict[str, Any] | None:
+    def _contact(self, contact: PsaContact) -> dict[str, Any] | None:
         email = contact.email.strip()
-        if not email or email.lower() in held:
+        if not email or email.lower() in self._emails:
             why = "has no email (Alga requires one)" if not email else f"has {email}, which an earlier contact holds"
             self.notes.append(f"contact {contact.id}: not loaded: it {why} (Alga holds an address once per tenant)")
             return None
-        held.add(email.lower())
+        self._emails.add(email.lower())
         additional = []
         for address in contact.additional_emails:
-            if address.strip().lower() in held:
+            if address.strip().lower() in self._emails:
                 self.notes.append(
                     f"contact {contact.id}: additional email {address} dropped (an earlier contact holds it; "
                     "Alga holds an address once per tenant)"
                 )
                 continue
-            held.add(address.strip().lower())
+            self._emails.add(address.strip().lower())
             additional.append({"email_address": address.strip()})
         dropped = [name for name in sorted(UNHELD - {"inactive_reason"}) if getattr(contact, name).strip()]
         if contact.microsoft is not None:
@@ -128,11 +109,6 @@ class AlgaPsa(LoadedPsa):
         if additional:
             body["additional_email_addresses"] = additional
         return body
-
-    def held(self) -> Held:
-        clients = [self._client_of(record) for record in self.fake.clients()]
-        contacts = [self._contact_of(record) for record in self.fake.contacts()]
-        return Held(clients, contacts, UNHELD, UNHELD_FACTS)
 
     def _client_of(self, record: Mapping[str, Any]) -> PsaClient:
         return PsaClient(

@@ -20,9 +20,7 @@ from typing import Any
 
 from shared.config import AutotaskSettings
 from shared.devtools.psa_fakes import AutotaskFake
-from shared.devtools.psa_load.held import Held
 from shared.devtools.psa_load.vendor import LoadedPsa, text
-from shared.devtools.simulator.scenario import PsaData
 from shared.models import PsaClient, PsaContact
 from shared.psa.fact_fields import FactFields
 
@@ -46,21 +44,15 @@ _KEYS = {
 class AutotaskPsa(LoadedPsa):
     name = "autotask"
     setting = "PSA_AUTOTASK"
+    fake_type = AutotaskFake
+    unheld, unheld_facts = UNHELD, UNHELD_FACTS
     fake: AutotaskFake
 
-    @classmethod
-    def start(cls, psa: PsaData, **options: Any) -> AutotaskPsa:
-        loaded = cls(AutotaskFake(**options).start())
-        try:
-            for name in FACTS.contact.values():
-                loaded.fake.define_udf(name)
-            for name in FACTS.client.values():
-                loaded.fake.define_udf(name, entity="Companies")
-            loaded._load(psa)
-        except BaseException:
-            loaded.stop()
-            raise
-        return loaded
+    def _prepare(self) -> None:
+        for name in FACTS.contact.values():
+            self.fake.define_udf(name)
+        for name in FACTS.client.values():
+            self.fake.define_udf(name, entity="Companies")
 
     def connection(self) -> dict[str, Any]:
         fake = self.fake
@@ -72,15 +64,7 @@ class AutotaskPsa(LoadedPsa):
             "requests_per_hour": 10_000,  # this process is the whole app: the database's budget is its to spend
         }
 
-    def _load(self, psa: PsaData) -> None:
-        ids = self.fake.load(clients=[self._company(c) for c in psa.clients]).clients
-        for client, company_id in zip(psa.clients, ids, strict=True):
-            self.ids.add("client", client.id, str(company_id))
-        bodies = [self._contact(c) for c in psa.contacts]
-        for contact, contact_id in zip(psa.contacts, self.fake.load(contacts=bodies).contacts, strict=True):
-            self.ids.add("contact", contact.id, str(contact_id))
-
-    def _company(self, client: PsaClient) -> dict[str, Any]:
+    def _client(self, client: PsaClient) -> dict[str, Any]:
         if client.domains or client.main_email or client.billing_email:
             self.notes.append(f"client {client.id}: Autotask companies keep a web address only, no emails (dropped)")
         body: dict[str, Any] = {"companyName": client.name, "companyType": 1, "isActive": client.active}
@@ -111,11 +95,6 @@ class AutotaskPsa(LoadedPsa):
         if contact.microsoft is not None:
             body["userDefinedFields"] = _udfs(FACTS.contact_values(contact.microsoft))
         return body
-
-    def held(self) -> Held:
-        clients = [self._client_of(record) for record in self.fake.clients()]
-        contacts = [self._contact_of(record) for record in self.fake.contacts()]
-        return Held(clients, contacts, UNHELD, UNHELD_FACTS)
 
     def _client_of(self, record: Mapping[str, Any]) -> PsaClient:
         return PsaClient(

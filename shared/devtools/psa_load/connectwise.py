@@ -19,10 +19,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.config import ConnectWiseSettings
-from shared.devtools.psa_fakes import ConnectWiseFake
-from shared.devtools.psa_load.held import Held
+from shared.devtools.psa_fakes import ConnectWiseFake, PsaFake
 from shared.devtools.psa_load.vendor import LoadedPsa, text
-from shared.devtools.simulator.scenario import PsaData
 from shared.models import PsaClient, PsaContact
 from shared.psa.connectwise.mapping import company_identifier
 from shared.psa.fact_fields import FactFields
@@ -39,25 +37,20 @@ _KEYS = {"title": "title", "street": "addressLine1", "city": "city", "state": "s
 class ConnectWisePsa(LoadedPsa):
     name = "connectwise"
     setting = "PSA_CONNECTWISE"
+    fake_type = ConnectWiseFake
+    unheld, unheld_facts = UNHELD, UNHELD_FACTS
     fake: ConnectWiseFake
 
-    def __init__(self, fake: ConnectWiseFake) -> None:
+    def __init__(self, fake: PsaFake) -> None:
         super().__init__(fake)
         self.fields: dict[tuple[str, str], int] = {}  # (entity, caption) -> field id
+        self._identifiers: set[str] = set()  # company identifiers taken (ConnectWise wants them unique)
 
-    @classmethod
-    def start(cls, psa: PsaData, **options: Any) -> ConnectWisePsa:
-        loaded = cls(ConnectWiseFake(**options).start())
-        try:
-            for caption in (ENTRA_ID_FIELD, *FACTS.contact.values()):
-                loaded.fields[("contact", caption)] = loaded.fake.define_field(caption)
-            for caption in FACTS.client.values():
-                loaded.fields[("company", caption)] = loaded.fake.define_field(caption, entity="company")
-            loaded._load(psa)
-        except BaseException:
-            loaded.stop()
-            raise
-        return loaded
+    def _prepare(self) -> None:
+        for caption in (ENTRA_ID_FIELD, *FACTS.contact.values()):
+            self.fields[("contact", caption)] = self.fake.define_field(caption)
+        for caption in FACTS.client.values():
+            self.fields[("company", caption)] = self.fake.define_field(caption, entity="company")
 
     def connection(self) -> dict[str, Any]:
         fake = self.fake
@@ -70,23 +63,14 @@ class ConnectWisePsa(LoadedPsa):
             "entra_id_field": ENTRA_ID_FIELD,
         }
 
-    def _load(self, psa: PsaData) -> None:
-        taken: set[str] = set()
-        ids = self.fake.load(clients=[self._company(c, taken) for c in psa.clients]).clients
-        for client, company_id in zip(psa.clients, ids, strict=True):
-            self.ids.add("client", client.id, str(company_id))
-        bodies = [self._contact(c) for c in psa.contacts]
-        for contact, contact_id in zip(psa.contacts, self.fake.load(contacts=bodies).contacts, strict=True):
-            self.ids.add("contact", contact.id, str(contact_id))
-
-    def _company(self, client: PsaClient, taken: set[str]) -> dict[str, Any]:
+    def _client(self, client: PsaClient) -> dict[str, Any]:
         if client.domains or client.main_email:
             self.notes.append(f"client {client.id}: ConnectWise keeps one website, no main email (dropped)")
         attempt = 0
-        while company_identifier(client.name, attempt).lower() in taken:
+        while company_identifier(client.name, attempt).lower() in self._identifiers:
             attempt += 1
         identifier = company_identifier(client.name, attempt)
-        taken.add(identifier.lower())
+        self._identifiers.add(identifier.lower())
         body: dict[str, Any] = {"identifier": identifier, "name": client.name, "deletedFlag": not client.active}
         if client.website:
             body["website"] = client.website
@@ -124,11 +108,6 @@ class ConnectWisePsa(LoadedPsa):
 
     def _custom(self, entity: str, values: Mapping[str, str]) -> list[dict[str, Any]]:
         return [{"id": self.fields[(entity, caption)], "value": value} for caption, value in values.items() if value]
-
-    def held(self) -> Held:
-        clients = [self._client_of(record) for record in self.fake.clients()]
-        contacts = [self._contact_of(record) for record in self.fake.contacts()]
-        return Held(clients, contacts, UNHELD, UNHELD_FACTS)
 
     def _client_of(self, record: Mapping[str, Any]) -> PsaClient:
         return PsaClient(

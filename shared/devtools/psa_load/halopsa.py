@@ -19,9 +19,7 @@ from typing import Any
 
 from shared.config import HaloSettings
 from shared.devtools.psa_fakes import HaloFake
-from shared.devtools.psa_load.held import Held
 from shared.devtools.psa_load.vendor import LoadedPsa, join_name, split_name, text
-from shared.devtools.simulator.scenario import PsaData
 from shared.models import PsaClient, PsaContact
 from shared.psa.fact_fields import FactFields
 
@@ -36,33 +34,19 @@ _LINES = {"street": "line1", "city": "line3", "state": "line4", "postal_code": "
 class HaloPsa(LoadedPsa):
     name = "halopsa"
     setting = "PSA_HALOPSA"
+    fake_type = HaloFake
+    unheld, unheld_facts = UNHELD, UNHELD_FACTS
     fake: HaloFake
 
-    @classmethod
-    def start(cls, psa: PsaData, **options: Any) -> HaloPsa:
-        loaded = cls(HaloFake(**options).start())
-        try:
-            for name in FACTS.contact.values():
-                loaded.fake.define_field(name)
-            for name in FACTS.client.values():
-                loaded.fake.define_field(name, table="Area")
-            loaded._load(psa)
-        except BaseException:
-            loaded.stop()
-            raise
-        return loaded
+    def _prepare(self) -> None:
+        for name in FACTS.contact.values():
+            self.fake.define_field(name)
+        for name in FACTS.client.values():
+            self.fake.define_field(name, table="Area")
 
     def connection(self) -> dict[str, Any]:
         fake = self.fake
         return {"base_url": fake.base_url, "client_id": fake.client_id, "client_secret": fake.client_secret}
-
-    def _load(self, psa: PsaData) -> None:
-        ids = self.fake.load(clients=[self._client(c) for c in psa.clients]).clients
-        for client, client_id in zip(psa.clients, ids, strict=True):
-            self.ids.add("client", client.id, str(client_id))
-        bodies = [self._contact(c) for c in psa.contacts]
-        for contact, user_id in zip(psa.contacts, self.fake.load(contacts=bodies).contacts, strict=True):
-            self.ids.add("contact", contact.id, str(user_id))
 
     def _client(self, client: PsaClient) -> dict[str, Any]:
         if client.main_email or client.domains[1:]:
@@ -110,11 +94,6 @@ class HaloPsa(LoadedPsa):
         if contact.microsoft is not None:
             body["customfields"] = _custom(FACTS.contact_values(contact.microsoft))
         return body
-
-    def held(self) -> Held:
-        clients = [self._client_of(record) for record in self.fake.clients()]
-        contacts = [self._contact_of(record) for record in self.fake.contacts()]
-        return Held(clients, contacts, UNHELD, UNHELD_FACTS)
 
     def _client_of(self, record: Mapping[str, Any]) -> PsaClient:
         website, domain = text(record.get("website")), text(record.get("domain"))

@@ -21,9 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.devtools.psa_fakes import SyncroFake
-from shared.devtools.psa_load.held import Held
 from shared.devtools.psa_load.vendor import LoadedPsa, join_name, split_name, text
-from shared.devtools.simulator.scenario import PsaData
 from shared.models import ClientMicrosoftFacts, MicrosoftFacts, PsaClient, PsaContact
 from shared.psa.syncro import CONTACT_FACT_PROPERTIES, CUSTOMER_FACT_PROPERTIES, INACTIVE_PROPERTY
 from shared.psa.syncro.mapping import INACTIVE_WORDING, contact_fact_properties, customer_fact_properties
@@ -39,30 +37,14 @@ _REASON_OF = {wording.casefold(): reason for reason, wording in INACTIVE_WORDING
 class SyncroPsa(LoadedPsa):
     name = "syncro"
     setting = "PSA_SYNCRO"
+    fake_type = SyncroFake
+    unheld, unheld_facts = UNHELD, UNHELD_FACTS
     fake: SyncroFake
-
-    @classmethod
-    def start(cls, psa: PsaData, **options: Any) -> SyncroPsa:
-        loaded = cls(SyncroFake(**options).start())
-        try:
-            loaded._load(psa)
-        except BaseException:
-            loaded.stop()
-            raise
-        return loaded
 
     def connection(self) -> dict[str, Any]:
         return {"base_url": self.fake.base_url, "api_key": self.fake.api_key}
 
-    def _load(self, psa: PsaData) -> None:
-        customers = self.fake.load(clients=[self._customer(c) for c in psa.clients]).clients
-        for client, customer_id in zip(psa.clients, customers, strict=True):
-            self.ids.add("client", client.id, str(customer_id))
-        bodies = [self._contact(c, int(self.ids.psa("client", c.client_id))) for c in psa.contacts]
-        for contact, contact_id in zip(psa.contacts, self.fake.load(contacts=bodies).contacts, strict=True):
-            self.ids.add("contact", contact.id, str(contact_id))
-
-    def _customer(self, client: PsaClient) -> dict[str, Any]:
+    def _client(self, client: PsaClient) -> dict[str, Any]:
         if client.website or client.domains:
             self.notes.append(f"client {client.id}: Syncro customers have no website or domains (dropped)")
         body: dict[str, Any] = {"business_name": client.name, "disabled": not client.active}
@@ -72,7 +54,7 @@ class SyncroPsa(LoadedPsa):
             body["properties"] = _filled(customer_fact_properties(client.microsoft))
         return body
 
-    def _contact(self, contact: PsaContact, customer_id: int) -> dict[str, Any]:
+    def _contact(self, contact: PsaContact) -> dict[str, Any]:
         dropped = [name for name in sorted(UNHELD) if getattr(contact, name).strip()]
         if contact.additional_emails:
             dropped.append("additional_emails")
@@ -89,7 +71,7 @@ class SyncroPsa(LoadedPsa):
             "zip": contact.postal_code,
         }
         name = join_name(contact.first_name, contact.last_name) or contact.email or f"Contact {contact.id}"
-        body: dict[str, Any] = {"customer_id": customer_id, "name": name}
+        body: dict[str, Any] = {"customer_id": int(self.ids.psa("client", contact.client_id)), "name": name}
         body |= {key: value.strip() for key, value in values.items() if value.strip()}
         properties = _filled(contact_fact_properties(contact.microsoft)) if contact.microsoft else {}
         if not contact.active:
@@ -97,11 +79,6 @@ class SyncroPsa(LoadedPsa):
         if properties:
             body["properties"] = properties
         return body
-
-    def held(self) -> Held:
-        clients = [self._client_of(record) for record in self.fake.clients()]
-        contacts = [self._contact_of(record) for record in self.fake.contacts()]
-        return Held(clients, contacts, UNHELD, UNHELD_FACTS)
 
     def _client_of(self, record: Mapping[str, Any]) -> PsaClient:
         people = join_name(text(record.get("firstname")), text(record.get("lastname")))
