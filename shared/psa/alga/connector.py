@@ -31,11 +31,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
 from typing import Any
 
-from shared.errors import PsaError, PsaRefused, PsaUnavailable
-from shared.models import Capabilities, ClientMicrosoftFacts, ContactFields, MicrosoftFacts, PsaClient, PsaContact
+from shared.errors import PsaRefused
+from shared.models import Capabilities, ClientMicrosoftFacts, PsaClient, PsaContact
 from shared.psa.alga.mapping import (
     CLIENT_FACT_PROPERTIES,
     HELD_FIELDS,
@@ -51,6 +50,7 @@ from shared.psa.alga.mapping import (
 from shared.psa.alga.records import AlgaClient, AlgaClientPage, AlgaContact, AlgaContactPage
 from shared.psa.http import Page, PsaHttpClient, RequestStats, every_page
 from shared.psa.http.memory import RecordCache
+from shared.psa.one_by_one import OneByOne
 from shared.psa.port import ContactChange, NewContact
 
 __all__ = ["PAGE_SIZE", "AlgaConnector"]
@@ -75,7 +75,7 @@ _CAPABILITIES = Capabilities(
 )
 
 
-class AlgaConnector:
+class AlgaConnector(OneByOne):
     """A `PsaConnector` (with `BulkContacts`) over one Alga PSA tenant; see the module docstring.
     `stats` counts its requests; `aclose` closes its HTTP client."""
 
@@ -158,66 +158,16 @@ class AlgaConnector:
             self._contacts.put(record.contact_name_id, record)
         return [contact_of(r) for r in records]
 
-    async def create_contact(self, client_id: str, fields: ContactFields, *, entra_user_id: str) -> PsaContact:
-        return await self._create(client_id, fields)
-
-    async def update_contact(self, client_id: str, contact_id: str, changes: Mapping[str, str]) -> None:
-        await self._change(ContactChange(contact_id=contact_id, changes=changes))
-
-    async def set_contact_active(self, client_id: str, contact_id: str, active: bool, reason: str | None) -> None:
-        await self._change(ContactChange(contact_id=contact_id, active=active, inactive_reason=reason))
-
-    async def write_contact_facts(self, client_id: str, contact_id: str, facts: MicrosoftFacts) -> None:
-        """Alga has nowhere to keep a contact's facts (`capabilities.contact_facts` is False)."""
-        return None
-
-    async def create_contacts(self, client_id: str, new: Sequence[NewContact]) -> list[PsaContact | PsaError]:
-        results: list[PsaContact | PsaError] = []
-        for item in new:
-            try:
-                results.append(await self._create(client_id, item.fields))
-            except PsaUnavailable:
-                raise
-            except PsaError as exc:
-                results.append(exc)
-        return results
-
-    async def change_contacts(self, client_id: str, changes: Sequence[ContactChange]) -> list[PsaError | None]:
-        """One PUT per contact, its items merged (facts items carry nothing Alga keeps); a refused
-        merge is tried item by item, so each item's result is its own."""
-        results: list[PsaError | None] = [None] * len(changes)
-        by_contact: dict[str, list[int]] = {}
-        for index, item in enumerate(changes):
-            if item.changes or item.active is not None:
-                by_contact.setdefault(item.contact_id, []).append(index)
-        for contact_id, indexes in by_contact.items():
-            try:
-                await self._change(_merged(contact_id, [changes[i] for i in indexes]))
-                continue
-            except PsaUnavailable:
-                raise
-            except PsaError as exc:
-                if len(indexes) == 1:
-                    results[indexes[0]] = exc
-                    continue
-            for index in indexes:
-                try:
-                    await self._change(changes[index])
-                except PsaUnavailable:
-                    raise
-                except PsaError as exc:
-                    results[index] = exc
-        return results
-
-    async def _create(self, client_id: str, fields: ContactFields) -> PsaContact:
-        body = create_body(client_id, fields)
+    async def _create(self, client_id: str, item: NewContact) -> PsaContact:
+        body = create_body(client_id, item.fields)
         try:
             answer = await self._http.json("POST", "contacts", body=body)
         except PsaRefused as exc:
             raise await self._explained(exc, body["email"]) from exc
         return contact_of(self._contact(answer))
 
-    async def _change(self, item: ContactChange) -> None:
+    async def _change(self, client_id: str, item: ContactChange) -> None:
+        # Alga keeps no contact facts (`capabilities.contact_facts` False): an item of facts alone sends nothing.
         changes = {k: v for k, v in item.changes.items() if k in HELD_FIELDS}
         if not changes and item.active is None:
             return  # nothing Alga can hold (R8.1)
@@ -270,16 +220,6 @@ class AlgaConnector:
         record = self._http.shape(AlgaContact, _data(answer))
         self._contacts.put(record.contact_name_id, record)
         return record
-
-
-def _merged(contact_id: str, items: Sequence[ContactChange]) -> ContactChange:
-    changes: dict[str, str] = {}
-    active, reason = None, None
-    for item in items:
-        changes.update(item.changes)
-        if item.active is not None:
-            active, reason = item.active, item.inactive_reason
-    return ContactChange(contact_id=contact_id, changes=changes, active=active, inactive_reason=reason)
 
 
 def _data(answer: Any) -> Any:

@@ -34,12 +34,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from shared.errors import PsaError, PsaRefused, PsaUnavailable
-from shared.models import Capabilities, ClientMicrosoftFacts, ContactFields, MicrosoftFacts, PsaClient, PsaContact
+from shared.errors import PsaRefused, PsaUnavailable
+from shared.models import Capabilities, ClientMicrosoftFacts, PsaClient, PsaContact
 from shared.psa.autotask.mapping import HELD_FIELDS, client_of, contact_of, create_body, patch_body
 from shared.psa.autotask.records import AtCompany, AtContact, AtItem, AtPage, AtUdfInfo
 from shared.psa.autotask.spending import Slots, Spending
@@ -48,6 +48,7 @@ from shared.psa.autotask.zone import ZoneDirectory
 from shared.psa.fact_fields import FactFields
 from shared.psa.http import PsaHttpClient, RequestStats
 from shared.psa.http.paging import MAX_PAGES
+from shared.psa.one_by_one import OneByOne
 from shared.psa.port import ContactChange, NewContact
 
 __all__ = ["MAX_RECORDS", "AutotaskConnector", "HttpFactory"]
@@ -59,7 +60,7 @@ MAX_RECORDS = 500  # Autotask's largest page
 HttpFactory = Callable[[str], PsaHttpClient]  # the API client for the zone's base URL
 
 
-class AutotaskConnector:
+class AutotaskConnector(OneByOne):
     """A `PsaConnector` (with `BulkContacts` and `RunNotes`) over one Autotask database; see the module
     docstring.
     `stats` counts its API requests (zone lookups apart)."""
@@ -171,56 +172,6 @@ class AutotaskConnector:
         self._udfs.note_missing(client_id, COMPANIES, self._facts.client.values())
         return [contact_of(r, self._facts).model_copy(update={"client_id": client_id}) for r in mine]
 
-    async def create_contact(self, client_id: str, fields: ContactFields, *, entra_user_id: str) -> PsaContact:
-        return await self._create(client_id, NewContact(entra_user_id, fields))
-
-    async def update_contact(self, client_id: str, contact_id: str, changes: Mapping[str, str]) -> None:
-        await self._change(client_id, ContactChange(contact_id=contact_id, changes=changes))
-
-    async def set_contact_active(self, client_id: str, contact_id: str, active: bool, reason: str | None) -> None:
-        await self._change(client_id, ContactChange(contact_id=contact_id, active=active, inactive_reason=reason))
-
-    async def write_contact_facts(self, client_id: str, contact_id: str, facts: MicrosoftFacts) -> None:
-        await self._change(client_id, ContactChange(contact_id=contact_id, facts=facts))
-
-    async def create_contacts(self, client_id: str, new: Sequence[NewContact]) -> list[PsaContact | PsaError]:
-        """One POST per contact, its facts in it (Autotask has no bulk call; the budget is scarce)."""
-        results: list[PsaContact | PsaError] = []
-        for item in new:
-            try:
-                results.append(await self._create(client_id, item))
-            except PsaUnavailable:
-                raise
-            except PsaError as exc:
-                results.append(exc)
-        return results
-
-    async def change_contacts(self, client_id: str, changes: Sequence[ContactChange]) -> list[PsaError | None]:
-        """One PATCH per contact, its items merged; a refused merge is tried item by item, so each
-        item's result is its own."""
-        results: list[PsaError | None] = [None] * len(changes)
-        by_contact: dict[str, list[int]] = {}
-        for index, item in enumerate(changes):
-            by_contact.setdefault(item.contact_id, []).append(index)
-        for contact_id, indexes in by_contact.items():
-            try:
-                await self._change(client_id, _merged(contact_id, [changes[i] for i in indexes]))
-                continue
-            except PsaUnavailable:
-                raise
-            except PsaError as exc:
-                if len(indexes) == 1:
-                    results[indexes[0]] = exc
-                    continue
-            for index in indexes:
-                try:
-                    await self._change(client_id, changes[index])
-                except PsaUnavailable:
-                    raise
-                except PsaError as exc:
-                    results[index] = exc
-        return results
-
     async def _create(self, client_id: str, item: NewContact) -> PsaContact:
         company = _at_id(client_id)
         body = create_body(company, item.fields, item.entra_user_id)
@@ -310,17 +261,6 @@ class AutotaskConnector:
             log.warning("autotask: could not read the %s UDFs (%s); not checked", entity, exc)
             return
         self._udfs.learn(entity, (udf.name for udf in (await self._api()).shape(AtUdfInfo, answer).fields))
-
-
-def _merged(contact_id: str, items: Sequence[ContactChange]) -> ContactChange:
-    changes: dict[str, str] = {}
-    facts, active, reason = None, None, None
-    for item in items:
-        changes.update(item.changes)
-        facts = item.facts if item.facts is not None else facts
-        if item.active is not None:
-            active, reason = item.active, item.inactive_reason
-    return ContactChange(contact_id=contact_id, changes=changes, facts=facts, active=active, inactive_reason=reason)
 
 
 def _children(company: int) -> str:

@@ -32,11 +32,11 @@ Unconfirmed, and which way it went:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from shared.errors import PsaError, PsaRefused, PsaUnavailable
-from shared.models import Capabilities, ClientMicrosoftFacts, ContactFields, MicrosoftFacts, PsaClient, PsaContact
+from shared.errors import PsaRefused, PsaUnavailable
+from shared.models import Capabilities, ClientMicrosoftFacts, PsaClient, PsaContact
 from shared.psa.connectwise.custom_fields import COMPANY, CONTACT, CwCustomFields
 from shared.psa.connectwise.mapping import (
     COMMUNICATED,
@@ -55,6 +55,7 @@ from shared.psa.connectwise.records import CwCompany, CwContact
 from shared.psa.http import PsaHttpClient, RequestStats
 from shared.psa.http.memory import RecordCache
 from shared.psa.http.paging import MAX_PAGES
+from shared.psa.one_by_one import OneByOne
 from shared.psa.port import ContactChange, NewContact
 
 __all__ = ["ConnectWiseConnector"]
@@ -64,7 +65,7 @@ log = logging.getLogger(__name__)
 CONTACTS, COMPANIES = "company/contacts", "company/companies"
 
 
-class ConnectWiseConnector:
+class ConnectWiseConnector(OneByOne):
     """A `PsaConnector` (with `BulkContacts` and `RunNotes`) over one ConnectWise PSA company; see the
     module docstring."""
 
@@ -172,56 +173,6 @@ class ConnectWiseConnector:
         self._custom.note_missing(client_id, CONTACT, captions)
         self._custom.note_missing(client_id, COMPANY, self._shape.facts.client.values())
         return [contact_of(r, self._shape).model_copy(update={"client_id": client_id}) for r in mine]
-
-    async def create_contact(self, client_id: str, fields: ContactFields, *, entra_user_id: str) -> PsaContact:
-        return await self._create(client_id, NewContact(entra_user_id, fields))
-
-    async def update_contact(self, client_id: str, contact_id: str, changes: Mapping[str, str]) -> None:
-        await self._change(client_id, ContactChange(contact_id=contact_id, changes=changes))
-
-    async def set_contact_active(self, client_id: str, contact_id: str, active: bool, reason: str | None) -> None:
-        await self._change(client_id, ContactChange(contact_id=contact_id, active=active, inactive_reason=reason))
-
-    async def write_contact_facts(self, client_id: str, contact_id: str, facts: MicrosoftFacts) -> None:
-        await self._change(client_id, ContactChange(contact_id=contact_id, facts=facts))
-
-    async def create_contacts(self, client_id: str, new: Sequence[NewContact]) -> list[PsaContact | PsaError]:
-        """One POST per contact, its facts in it (ConnectWise has no bulk call)."""
-        results: list[PsaContact | PsaError] = []
-        for item in new:
-            try:
-                results.append(await self._create(client_id, item))
-            except PsaUnavailable:
-                raise
-            except PsaError as exc:
-                results.append(exc)
-        return results
-
-    async def change_contacts(self, client_id: str, changes: Sequence[ContactChange]) -> list[PsaError | None]:
-        """One PATCH per contact, its items merged (plus a communications call per changed email or
-        phone); a refused merge is tried item by item, so each item's result is its own."""
-        results: list[PsaError | None] = [None] * len(changes)
-        by_contact: dict[str, list[int]] = {}
-        for index, item in enumerate(changes):
-            by_contact.setdefault(item.contact_id, []).append(index)
-        for contact_id, indexes in by_contact.items():
-            try:
-                await self._change(client_id, _merged(contact_id, [changes[i] for i in indexes]))
-                continue
-            except PsaUnavailable:
-                raise
-            except PsaError as exc:
-                if len(indexes) == 1:
-                    results[indexes[0]] = exc
-                    continue
-            for index in indexes:
-                try:
-                    await self._change(client_id, changes[index])
-                except PsaUnavailable:
-                    raise
-                except PsaError as exc:
-                    results[index] = exc
-        return results
 
     async def _create(self, client_id: str, item: NewContact) -> PsaContact:
         await self._know_fields(CONTACT)
@@ -367,17 +318,6 @@ class ConnectWiseConnector:
             if page_id is None or not page:
                 return items
         raise PsaUnavailable(f"connectwise kept answering more pages past {MAX_PAGES}; listing stopped")
-
-
-def _merged(contact_id: str, items: Sequence[ContactChange]) -> ContactChange:
-    changes: dict[str, str] = {}
-    facts, active, reason = None, None, None
-    for item in items:
-        changes.update(item.changes)
-        facts = item.facts if item.facts is not None else facts
-        if item.active is not None:
-            active, reason = item.active, item.inactive_reason
-    return ContactChange(contact_id=contact_id, changes=changes, facts=facts, active=active, inactive_reason=reason)
 
 
 def _replace(path: str, value: Any) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from shared.psa.halopsa.records import (
 )
 from shared.psa.http import Page, PsaHttpClient, RequestStats, every_page
 from shared.psa.http.memory import RecordCache
+from shared.psa.one_by_one import by_contact, merged
 from shared.psa.port import ContactChange, NewContact
 
 __all__ = ["HaloConnector"]
@@ -211,12 +212,9 @@ class HaloConnector:
         results: list[PsaError | None] = [None] * len(changes)
         if any(item.facts is not None for item in changes):
             await self._refresh_fields()
-        by_contact: dict[str, list[int]] = {}
-        for index, item in enumerate(changes):
-            by_contact.setdefault(item.contact_id, []).append(index)
         work: list[tuple[dict[str, Any], list[int]]] = []
-        for contact_id, indexes in by_contact.items():
-            body = await self._change_body(client_id, _merged(contact_id, [changes[i] for i in indexes]))
+        for contact_id, indexes in by_contact(changes).items():
+            body = await self._change_body(client_id, merged(contact_id, [changes[i] for i in indexes]))
             if body is not None:
                 work.append((body, indexes))
         for start in range(0, len(work), self._batch_size):
@@ -417,17 +415,6 @@ def _about_custom_fields(message: str, names: set[str]) -> bool:
     "custom field", in the message)."""
     text = message.lower()
     return bool(names) and ("custom" in text or any(name.lower() in text for name in names))
-
-
-def _merged(contact_id: str, items: Sequence[ContactChange]) -> ContactChange:
-    changes: dict[str, str] = {}
-    facts, active, reason = None, None, None
-    for item in items:
-        changes.update(item.changes)
-        facts = item.facts if item.facts is not None else facts
-        if item.active is not None:
-            active, reason = item.active, item.inactive_reason
-    return ContactChange(contact_id=contact_id, changes=changes, facts=facts, active=active, inactive_reason=reason)
 
 
 def _halo_id(value: str) -> int:

@@ -30,13 +30,14 @@ Guessed where Syncro's docs are silent, and how the connector copes either way:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from shared.errors import PsaError, PsaRefused, PsaUnavailable
-from shared.models import Capabilities, ClientMicrosoftFacts, ContactFields, MicrosoftFacts, PsaClient, PsaContact
+from shared.models import Capabilities, ClientMicrosoftFacts, PsaClient, PsaContact
 from shared.psa.http import Page, PsaHttpClient, RequestStats, every_page
 from shared.psa.http.memory import MissingFields, RecordCache, RunNotebook
+from shared.psa.one_by_one import OneByOne
 from shared.psa.port import ContactChange, NewContact
 from shared.psa.syncro.mapping import (
     CONTACT_FACT_PROPERTIES,
@@ -63,7 +64,7 @@ _WHAT = {
 }
 
 
-class SyncroConnector:
+class SyncroConnector(OneByOne):
     """A `PsaConnector` (with `BulkContacts` and `RunNotes`) over one Syncro account; see the module
     docstring. `stats` counts its requests; `aclose` closes its HTTP client."""
 
@@ -183,56 +184,8 @@ class SyncroConnector:
         # Asked by customer: an answer that leaves `customer_id` out still means this customer's contacts.
         return [contact_of(r.model_copy(update={"customer_id": customer})) for r in records]
 
-    async def create_contact(self, client_id: str, fields: ContactFields, *, entra_user_id: str) -> PsaContact:
-        return await self._create(client_id, fields, None)
-
-    async def update_contact(self, client_id: str, contact_id: str, changes: Mapping[str, str]) -> None:
-        await self._change(client_id, ContactChange(contact_id=contact_id, changes=changes))
-
-    async def set_contact_active(self, client_id: str, contact_id: str, active: bool, reason: str | None) -> None:
-        await self._change(client_id, ContactChange(contact_id=contact_id, active=active, inactive_reason=reason))
-
-    async def write_contact_facts(self, client_id: str, contact_id: str, facts: MicrosoftFacts) -> None:
-        await self._change(client_id, ContactChange(contact_id=contact_id, facts=facts))
-
-    async def create_contacts(self, client_id: str, new: Sequence[NewContact]) -> list[PsaContact | PsaError]:
-        results: list[PsaContact | PsaError] = []
-        for item in new:
-            try:
-                results.append(await self._create(client_id, item.fields, item.facts))
-            except PsaUnavailable:
-                raise
-            except PsaError as exc:
-                results.append(exc)
-        return results
-
-    async def change_contacts(self, client_id: str, changes: Sequence[ContactChange]) -> list[PsaError | None]:
-        """One PUT per contact, its items merged; a refused merge is tried item by item, so each item's
-        result is its own."""
-        results: list[PsaError | None] = [None] * len(changes)
-        by_contact: dict[str, list[int]] = {}
-        for index, item in enumerate(changes):
-            by_contact.setdefault(item.contact_id, []).append(index)
-        for contact_id, indexes in by_contact.items():
-            try:
-                await self._change(client_id, _merged(contact_id, [changes[i] for i in indexes]))
-                continue
-            except PsaUnavailable:
-                raise
-            except PsaError as exc:
-                if len(indexes) == 1:
-                    results[indexes[0]] = exc
-                    continue
-            for index in indexes:
-                try:
-                    await self._change(client_id, changes[index])
-                except PsaUnavailable:
-                    raise
-                except PsaError as exc:
-                    results[index] = exc
-        return results
-
-    async def _create(self, client_id: str, fields: ContactFields, facts: MicrosoftFacts | None) -> PsaContact:
+    async def _create(self, client_id: str, item: NewContact) -> PsaContact:
+        fields, facts = item.fields, item.facts
         values = {name: value for name, value in field_body(fields.model_dump(by_alias=False)).items() if value.strip()}
         name = join_name(fields.first_name, fields.last_name) or fields.email
         body: dict[str, Any] = {"customer_id": _syncro_id(client_id), "name": name, **values}
@@ -330,17 +283,6 @@ class SyncroConnector:
 def _missing_note(scope: str, key: str) -> str:
     what = _WHAT.get(key, "a Microsoft 365 fact")
     return f"Syncro has no {scope} custom field '{key}' ({what}): create it in Syncro to keep it; skipped until then"
-
-
-def _merged(contact_id: str, items: Sequence[ContactChange]) -> ContactChange:
-    changes: dict[str, str] = {}
-    facts, active, reason = None, None, None
-    for item in items:
-        changes.update(item.changes)
-        facts = item.facts if item.facts is not None else facts
-        if item.active is not None:
-            active, reason = item.active, item.inactive_reason
-    return ContactChange(contact_id=contact_id, changes=changes, facts=facts, active=active, inactive_reason=reason)
 
 
 def _syncro_id(value: str) -> int:
