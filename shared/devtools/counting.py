@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from shared.errors import PsaError
 from shared.models import ClientMicrosoftFacts, ContactFields, MicrosoftFacts, PsaClient, PsaContact
-from shared.psa.port import BulkContacts, Capabilities, ContactChange, NewContact, PsaConnector
+from shared.psa.port import BulkContacts, Capabilities, ContactChange, NewContact, PsaConnector, take_psa_notes
 
 __all__ = ["CountingConnector"]
 
@@ -33,6 +33,16 @@ class CountingConnector:
 
     def reset(self) -> None:
         self.writes = self.reads = self.fact_writes = self.calls = 0
+
+    def take_notes(self, client_id: str) -> list[str]:
+        """The inner connector's notes for the tenant's run (a custom field the PSA lacks, R8.4)."""
+        return take_psa_notes(self.inner, client_id)
+
+    async def aclose(self) -> None:
+        """Close the inner connector (its HTTP client): the app closes only what it holds."""
+        close = getattr(self.inner, "aclose", None)
+        if close is not None:
+            await close()
 
     async def list_clients(self) -> list[PsaClient]:
         self.calls += 1

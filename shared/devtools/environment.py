@@ -116,8 +116,7 @@ async def simulated_environment(
                 if not keep:
                     await account.drop()
             finally:
-                await app.aclose()  # even when storage is unreachable: no unclosed sessions at exit
-                await _close(counting.inner)
+                await app.aclose()  # even when storage is unreachable: no unclosed sessions at exit (the PSA's too)
     finally:
         if vendor is not None:
             vendor.stop()
@@ -146,13 +145,6 @@ def simulator_settings(
 
 def _ids(vendor: LoadedPsa | None) -> PsaIds:
     return vendor.ids if vendor is not None else PsaIds()
-
-
-async def _close(connector: PsaConnector) -> None:
-    # The counting wrapper hides the connector's aclose from build_app's closers: close its HTTP client here.
-    close = getattr(connector, "aclose", None)
-    if close is not None:
-        await close()
 
 
 async def _seed(env: SimulatedEnvironment, scenario: Scenario) -> None:
