@@ -8,6 +8,9 @@ PORT_OPEN := $(PYTHON) -c "import socket,sys; s=socket.socket(); s.settimeout(0.
 SCENARIO ?= shared/devtools/scenarios/northwind.json
 REPORT ?= reports/northwind.json
 PYTEST_ARGS ?=
+# Test files spread over 4 workers (a file's tests stay together, so module fixtures are shared): the
+# suite mostly waits on Azurite, the simulators and the fakes, so 4 beat 2 cores' worth. `PARALLEL=` for one.
+PARALLEL ?= -n 4 --dist loadfile
 PSA ?= directory
 PORT ?= 0
 
@@ -44,7 +47,7 @@ serve: setup
 # Unit + integration tests (integration tests use Azurite, started here if it is not running).
 test: setup
 	@started=0; if ! $(PORT_OPEN) 2>/dev/null; then $(MAKE) -s azurite-start && started=1; fi; \
-	$(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; \
+	$(PY) -m pytest -q $(PARALLEL) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$started = 1 ]; then $(MAKE) -s azurite-stop; fi; exit $$rc
 
 lint: setup

@@ -125,6 +125,7 @@ def screenshot(page: Any, name: str) -> Path:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if AXE_LOG:
-        out = ROOT / "reports" / "axe.json"
+        worker = os.environ.get("PYTEST_XDIST_WORKER")  # under `make test` each worker writes its own
+        out = ROOT / "reports" / (f"axe-{worker}.json" if worker else "axe.json")
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(AXE_LOG, indent=1))

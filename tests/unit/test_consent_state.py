@@ -34,6 +34,7 @@ def test_a_state_signed_here_is_accepted_for_its_whole_lifetime() -> None:
         ("12.ab", NOW, "missing or malformed"),
         ("x.nonce.mac", NOW, "missing or malformed"),
     ],
+    ids=["expired", "future", "other-secret", "tampered", "empty", "two-parts", "not-a-time"],  # states are random
 )
 def test_any_other_state_is_refused_naming_the_state(state: str, now: datetime, why: str) -> None:
     with pytest.raises(ValidationFailed, match=why) as refused:
