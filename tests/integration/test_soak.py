@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from shared.devtools.bench_data import BenchShape, bench_scenario, tenant_id_of
+from shared.devtools.psa_fakes import PsaFault
 from shared.devtools.simulator import Scenario
 from shared.devtools.simulator.scenario import Group
 from shared.models import AmbiguityStatus, EntraUser, TenantOverrides
@@ -36,6 +37,7 @@ from shared.sync.fields import contact_fields, field_changes
 from shared.sync.scope import out_of_scope
 from tests.integration.crash_support import POINTS, duplicates
 from tests.integration.crash_world import ALL_CONNECTORS, CI_CONNECTORS, CrashWorld, crash_world, unpaced_autotask
+from tests.integration.psa_world import CONTACTS
 
 pytestmark = pytest.mark.integration
 
@@ -72,7 +74,15 @@ CRASH_POINTS = [p for p in POINTS if p != "ambiguity-save"]
 
 
 # The faults injected, one count each (the figures also give storage calls failed and Graph's by path).
-FAULT_KINDS = ("worker crash/exception", "worker crash/kill", "storage blip", "graph 429", "graph 503")
+FAULT_KINDS = (
+    "worker crash/exception",
+    "worker crash/kill",
+    "storage blip",
+    "graph 429",
+    "graph 503",
+    "psa 429",
+    "psa outage",
+)
 
 
 @dataclass
@@ -140,7 +150,8 @@ async def test_the_hourly_soak_with_faults_leaves_no_drift(connector: str, capsy
             clock.offset += timedelta(hours=1)
             changes(world, random.Random(f"{SEED}:changes:{number}"), figures)
             inject(world, rng)
-            await hour(world, figures, seen_contacts)
+            armed = psa_faults(world, random.Random(f"{SEED}:psa:{number}"))
+            await hour(world, figures, seen_contacts, armed)
         found = [f"{p} [{' '.join(figures.history.get(uid, []))}]" for p, uid in await drift(world, seen_contacts)]
     elapsed = time.monotonic() - started
     with capsys.disabled():
@@ -153,10 +164,14 @@ async def test_the_hourly_soak_with_faults_leaves_no_drift(connector: str, capsy
     assert figures.faults["worker crash/exception"] > 0 and figures.faults["worker crash/kill"] > 0, figures.faults
     assert figures.faults["storage blip"] > 0 and figures.faults["storage calls failed"] > 0, figures.faults
     assert figures.faults["graph 429"] + figures.faults["graph 503"] > 0, figures.faults
+    if world.env.fake is not None:
+        assert figures.faults["psa 429"] > 0 and figures.faults["psa outage"] > 0, figures.faults
     assert found == []
 
 
-async def hour(world: CrashWorld, figures: Figures, seen: set[str], *, initial: bool = False) -> None:
+async def hour(
+    world: CrashWorld, figures: Figures, seen: set[str], armed: list[PsaFault] | None = None, *, initial: bool = False
+) -> None:
     check = await world.sync(initial=initial, limit=300)
     figures.runs += 1
     figures.created += check.created
@@ -189,6 +204,10 @@ async def hour(world: CrashWorld, figures: Figures, seen: set[str], *, initial: 
         if fault.hits:  # a fault that never fired is not counted (a tenant's pass may not read there)
             figures.faults[f"graph {fault.status}"] += fault.hits
             figures.faults[f"graph {fault.status} {fault.path}"] += fault.hits
+    for psa_fault in armed or []:
+        figures.faults["psa 429" if psa_fault.status == 429 else "psa outage"] += psa_fault.hits
+    if world.env.fake is not None:
+        world.env.fake.clear_faults()
     world.env.simulator.clear_faults()
     seen.update(c.id for c in check.contacts)
 
@@ -210,6 +229,22 @@ def inject(world: CrashWorld, rng: random.Random) -> None:
     if rng.random() < 0.35:
         world.injector.blip_calls = rng.randrange(3, 9)
         world.injector.arm(rng.choice(CRASH_POINTS), "blip")
+
+
+def psa_faults(world: CrashWorld, rng: random.Random) -> list[PsaFault]:
+    """This hour's faults at a vendor's API (none for the directory), on its contact requests: maybe a
+    throttle (429 with Retry-After: waited out, never a failed user), maybe an outage (503s: a read is
+    retried, a create never repeated, so past the retries the tenant's attempt fails and the host
+    retries it without duplicates), both R8.7."""
+    fake, name = world.env.fake, world.env.psa_name
+    if fake is None:
+        return []
+    armed: list[PsaFault] = []
+    if rng.random() < 0.3:
+        armed.append(fake.fault(429, retry_after=1, times=rng.randrange(1, 3), path_prefix=CONTACTS[name]))
+    if rng.random() < 0.3:
+        armed.append(fake.fault(503, times=rng.randrange(1, 3), path_prefix=CONTACTS[name]))
+    return armed
 
 
 def changes(world: CrashWorld, rng: random.Random, figures: Figures) -> None:
