@@ -5,7 +5,7 @@ mapped, and `sync()` that runs one run through the real queue and checks it (`ch
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -72,17 +72,29 @@ class CrashWorld:
     tenants: list[str]
     raw: dict[str, Any]  # the app's ports past the injector
 
-    async def sync(self, *, initial: bool = False, limit: float = 120.0, **driver: Any) -> RunCheck:
+    async def sync(
+        self,
+        *,
+        initial: bool = False,
+        limit: float = 120.0,
+        psa_faults: Callable[[], object] | None = None,
+        **driver: Any,
+    ) -> RunCheck:
         """One run, as the timer starts it (incremental) or an initial run, drained to its end through
-        the real queue with the host's retries; then checked."""
+        the real queue with the host's retries; then checked. `psa_faults` arms faults at the vendor's
+        fake once the test's own read of the PSA is done; they are cleared before its read after."""
         app = self.env.app
         before = await all_contacts(self.psa)
+        if psa_faults is not None:
+            psa_faults()
         writes = self.counting.writes
         run_type, trigger = (RunType.INITIAL, Trigger.MANUAL) if initial else (RunType.ALL_TENANTS, Trigger.TIMER)
         run, started = await start_run(app, run_type, trigger)
         assert started, f"joined run {run.run_id} instead of starting one"
         await drain(crash_driver(app, self.env.account, **driver), self.raw["runs"], run.run_id, limit=limit)
         self.injector.blip_left = 0  # a blip still going ends with the run
+        if self.env.fake is not None:
+            self.env.fake.clear_faults()  # the test's reads are no fault's target
         after = await all_contacts(self.psa)
         return await check_run(app, run.run_id, before=before, after=after, psa_writes=self.counting.writes - writes)
 

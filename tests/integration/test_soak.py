@@ -150,8 +150,7 @@ async def test_the_hourly_soak_with_faults_leaves_no_drift(connector: str, capsy
             clock.offset += timedelta(hours=1)
             changes(world, random.Random(f"{SEED}:changes:{number}"), figures)
             inject(world, rng)
-            armed = psa_faults(world, random.Random(f"{SEED}:psa:{number}"))
-            await hour(world, figures, seen_contacts, armed)
+            await hour(world, figures, seen_contacts, psa_rng=random.Random(f"{SEED}:psa:{number}"))
         found = [f"{p} [{' '.join(figures.history.get(uid, []))}]" for p, uid in await drift(world, seen_contacts)]
     elapsed = time.monotonic() - started
     with capsys.disabled():
@@ -170,9 +169,16 @@ async def test_the_hourly_soak_with_faults_leaves_no_drift(connector: str, capsy
 
 
 async def hour(
-    world: CrashWorld, figures: Figures, seen: set[str], armed: list[PsaFault] | None = None, *, initial: bool = False
+    world: CrashWorld,
+    figures: Figures,
+    seen: set[str],
+    *,
+    initial: bool = False,
+    psa_rng: random.Random | None = None,
 ) -> None:
-    check = await world.sync(initial=initial, limit=300)
+    armed: list[PsaFault] = []
+    arm = (lambda: armed.extend(psa_faults(world, psa_rng))) if psa_rng is not None else None
+    check = await world.sync(initial=initial, limit=300, psa_faults=arm)
     figures.runs += 1
     figures.created += check.created
     figures.psa_writes += check.run.psa_writes
@@ -204,10 +210,8 @@ async def hour(
         if fault.hits:  # a fault that never fired is not counted (a tenant's pass may not read there)
             figures.faults[f"graph {fault.status}"] += fault.hits
             figures.faults[f"graph {fault.status} {fault.path}"] += fault.hits
-    for psa_fault in armed or []:
+    for psa_fault in armed:  # cleared at the run's end (CrashWorld.sync), their hits kept
         figures.faults["psa 429" if psa_fault.status == 429 else "psa outage"] += psa_fault.hits
-    if world.env.fake is not None:
-        world.env.fake.clear_faults()
     world.env.simulator.clear_faults()
     seen.update(c.id for c in check.contacts)
 
