@@ -29,8 +29,9 @@ async def full_pass(app: App, work: TenantPass, why: str) -> TenantResult:
     members = {gid: await graph.group_member_ids(gid) for gid in groups}
     plan = await plan_pass(app, work, reads.users, complete=True, facts=reads.facts, group_members=members)
     outcomes, writes = await apply_pass(app, work, plan)
+    notes = [*reads.notes, f"full pass: {why}"]
     if not work.dry_run:
-        await record_tenant_facts(app, tenant_id, work.client_id, reads)
+        notes += await record_tenant_facts(app, tenant_id, work.client_id, reads)
         stored = await app.cursors.snapshot_hashes(tenant_id)
         snapshot = UserSnapshot.of(reads.users, stored, snapshot_buckets(work.cursor, len(reads.users)))
         cursor = cursor_after_full_pass(
@@ -43,4 +44,4 @@ async def full_pass(app: App, work: TenantPass, why: str) -> TenantResult:
             p1_asked=reads.p1_asked,
         )
         await save_cursor(app, work, cursor, snapshot, plan, outcomes)
-    return await finish_pass(app, work, plan, outcomes, writes, "full", [*reads.notes, f"full pass: {why}"])
+    return await finish_pass(app, work, plan, outcomes, writes, "full", notes)

@@ -6,19 +6,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from shared.config import load_settings
+import pytest
+
 from shared.devtools.counting import CountingConnector
 from shared.devtools.environment import SimulatedEnvironment, simulated_environment
-from shared.devtools.psa_fakes import AlgaFake, PsaFake, SyncroFake
 from shared.devtools.simulator import Scenario
-from shared.errors import PsaRefused
-from shared.models import ContactFields, Mapping, MappingStatus, RunType, Trigger
+from shared.models import Mapping, MappingStatus, RunType, Trigger
+from shared.psa.autotask import build as autotask_build
+from shared.psa.building import limiter_for
+from shared.psa.http import Pace
 from shared.psa.port import PsaConnector
-from shared.psa.registry import build_connector
 from shared.service.runs import start_run
 from tests.integration.crash_support import (
     Injector,
@@ -32,14 +33,32 @@ from tests.integration.crash_support import (
 )
 from tests.integration.helpers import DANA, GREENLEAF, NORTHSTAR, PIONEER, PRIYA
 from tests.integration.psa_http import FAST_RETRIES
+from tests.integration.psa_world import FAST_PACE
 
-__all__ = ["ALL_CONNECTORS", "CONNECTORS", "UNREACHABLE", "CrashWorld", "crash_world", "northwind_changes"]
+__all__ = [
+    "ALL_CONNECTORS",
+    "CI_CONNECTORS",
+    "CONNECTORS",
+    "UNREACHABLE",
+    "CrashWorld",
+    "crash_world",
+    "northwind_changes",
+]
 
 # The connectors the suites can run against: the built-in directory in bulk, the same one call per
 # contact and action as a REST PSA takes them, and the REST connectors against their vendors' API fakes.
 # CI runs the directory and the REST connectors; CRASH_CONNECTORS (comma-separated) picks others.
-ALL_CONNECTORS = ["directory", "directory-one-by-one", "syncro", "alga"]
-CONNECTORS = [c for c in os.environ.get("CRASH_CONNECTORS", "directory,syncro,alga").split(",") if c in ALL_CONNECTORS]
+# No rate limits in the fakes: these suites are about crashes (the connectors' pacing has tests of its own).
+REST_FAKES: dict[str, dict[str, Any]] = {
+    "syncro": {"rate_limit": None},
+    "alga": {"burst": None},
+    "halopsa": {"rate_limit": None},
+    "connectwise": {"rate_limit": None},
+    "autotask": {"hourly_limit": 10**9},
+}
+ALL_CONNECTORS = ["directory", "directory-one-by-one", *REST_FAKES]
+CI_CONNECTORS = ",".join(c for c in ALL_CONNECTORS if c != "directory-one-by-one")
+CONNECTORS = [c for c in os.environ.get("CRASH_CONNECTORS", CI_CONNECTORS).split(",") if c in ALL_CONNECTORS]
 DANA_MAIL = "dana.cho@northstaraccounting.example"
 NORTHWIND_MAPPINGS = {GREENLEAF: "c-greenleaf", NORTHSTAR: "c-northstar", PIONEER: "c-pioneer"}
 
@@ -53,17 +72,29 @@ class CrashWorld:
     tenants: list[str]
     raw: dict[str, Any]  # the app's ports past the injector
 
-    async def sync(self, *, initial: bool = False, limit: float = 120.0, **driver: Any) -> RunCheck:
+    async def sync(
+        self,
+        *,
+        initial: bool = False,
+        limit: float = 120.0,
+        psa_faults: Callable[[], object] | None = None,
+        **driver: Any,
+    ) -> RunCheck:
         """One run, as the timer starts it (incremental) or an initial run, drained to its end through
-        the real queue with the host's retries; then checked."""
+        the real queue with the host's retries; then checked. `psa_faults` arms faults at the vendor's
+        fake once the test's own read of the PSA is done; they are cleared before its read after."""
         app = self.env.app
         before = await all_contacts(self.psa)
+        if psa_faults is not None:
+            psa_faults()
         writes = self.counting.writes
         run_type, trigger = (RunType.INITIAL, Trigger.MANUAL) if initial else (RunType.ALL_TENANTS, Trigger.TIMER)
         run, started = await start_run(app, run_type, trigger)
         assert started, f"joined run {run.run_id} instead of starting one"
         await drain(crash_driver(app, self.env.account, **driver), self.raw["runs"], run.run_id, limit=limit)
         self.injector.blip_left = 0  # a blip still going ends with the run
+        if self.env.fake is not None:
+            self.env.fake.clear_faults()  # the test's reads are no fault's target
         after = await all_contacts(self.psa)
         return await check_run(app, run.run_id, before=before, after=after, psa_writes=self.counting.writes - writes)
 
@@ -75,73 +106,44 @@ class CrashWorld:
 async def crash_world(
     scenario: Scenario, connector: str, mappings: dict[str, str] | None = None
 ) -> AsyncIterator[CrashWorld]:
-    async with simulated_environment(scenario) as env, AsyncExitStack() as stack:
+    """The world for `connector`; a vendor's fake is loaded with the scenario in its own shapes and
+    ids, checked against the vendor's spec at the end, and nothing in it may have been deleted."""
+    vendor = connector if connector in REST_FAKES else "directory"
+    if vendor == "directory" and connector not in ("directory", "directory-one-by-one"):
+        raise ValueError(f"no connector {connector!r} for the crash suites")
+    options = REST_FAKES.get(connector)
+    settings = FAST_RETRIES | FAST_PACE if options is not None else None
+    async with simulated_environment(scenario, psa=vendor, psa_settings=settings, fake_options=options) as env:
         app = env.app
-        tenants = dict(mappings or NORTHWIND_MAPPINGS)
-        if connector == "directory":
-            counting = env.psa
-        elif connector == "directory-one-by-one":
-            counting = app.psa = OneByOne(env.directory)  # type: ignore[assignment]
-        elif connector in REST_FAKES:
-            rest = await stack.enter_async_context(_rest_connector(connector))
-            ids = await _seed(rest, scenario)
-            tenants = {tenant_id: ids[client_id] for tenant_id, client_id in tenants.items()}
-            counting = app.psa = CountingConnector(rest)  # type: ignore[assignment]
-        else:
-            raise ValueError(f"no connector {connector!r} for the crash suites")
+        counting = env.psa
+        if connector == "directory-one-by-one":
+            counting = app.psa = OneByOne(env.directory)
+        tenants = {t: env.ids.psa("client", c) for t, c in (mappings or NORTHWIND_MAPPINGS).items()}
         for tenant_id, client_id in tenants.items():
             await app.mappings.save(Mapping(tenant_id=tenant_id, status=MappingStatus.CONFIRMED, client_id=client_id))
             await app.mappings.claim_client(client_id, tenant_id)
         injector = Injector()
         raw = wrap_app(app, injector)  # the handlers get this app (crash_driver), so worlds can run at once
         yield CrashWorld(env, injector, counting, counting.inner, list(tenants), raw)
+        if env.fake is not None:
+            env.fake.assert_conformant()
+            assert env.fake.deletes == [], "nothing is ever deleted in a PSA"
 
 
 # Points a connector never reaches on northwind: its two contacts sharing Jordan's address are an
 # ambiguity only where a contact keeps more than one address (Syncro does not; Alga holds an email once).
 UNREACHABLE = {"syncro": {"ambiguity-save"}, "alga": {"ambiguity-save"}}
-REST_FAKES: dict[str, Callable[[], PsaFake]] = {
-    # No rate limits: these suites are about crashes (the connectors' pacing has tests of its own).
-    "syncro": lambda: SyncroFake(rate_limit=None),
-    "alga": lambda: AlgaFake(burst=None),
-}
 
 
-@asynccontextmanager
-async def _rest_connector(vendor: str) -> AsyncIterator[PsaConnector]:
-    """The vendor's connector against its API fake, built by the registry as the app builds it; the
-    fake checks every request against the vendor's spec, and nothing may be deleted."""
-    with REST_FAKES[vendor]() as fake:
-        conn: dict[str, Any] = {"base_url": fake.base_url, "api_key": fake.api_key, **FAST_RETRIES}
-        if vendor == "alga":
-            conn["tenant_id"] = fake.tenant
-        settings = load_settings(PSA_PROVIDER=vendor, PSA_MAX_INSTANCES="1", **{f"PSA_{vendor.upper()}": conn})
-        connector = build_connector(settings)
-        try:
-            yield connector
-        finally:
-            await connector.aclose()  # type: ignore[attr-defined]
-        fake.assert_conformant()
-        assert fake.deletes == [], "nothing is ever deleted in a PSA"
-
-
-async def _seed(psa: PsaConnector, scenario: Scenario) -> dict[str, str]:
-    """The scenario's clients and contacts made through the connector's own port (the vendor gives
-    the ids); answers each scenario client's id in the PSA."""
-    ids: dict[str, str] = {}
-    for client in scenario.psa.clients:
-        made = await psa.create_client(client.name, website=client.website, domains=list(client.domains))
-        ids[client.id] = made.id
-    for contact in scenario.psa.contacts:
-        fields = ContactFields.model_validate(contact.model_dump(include=set(ContactFields.model_fields)))
-        try:
-            made_contact = await psa.create_contact(ids[contact.client_id], fields, entra_user_id="")
-        except PsaRefused:
-            continue  # a PSA that holds an email once (Alga) takes the first of two contacts sharing it
-
-        if not contact.active:
-            await psa.set_contact_active(ids[contact.client_id], made_contact.id, False, contact.inactive_reason)
-    return ids
+def unpaced_autotask(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Autotask's own pacing out of the way, as FAST_PACE does for the other vendors (its budget cannot
+    be set above the database's 10,000 an hour: 2.5 requests a second, shared by every world of the
+    process). These suites are about crashes; the pacing has tests of its own."""
+    real = limiter_for  # the one the builder imported
+    fast = Pace(per_minute=600_000, burst=1_000)
+    monkeypatch.setattr(
+        autotask_build, "limiter_for", lambda vendor, account, _: real(vendor, f"{account} unpaced", fast)
+    )
 
 
 def northwind_changes() -> list[dict[str, Any]]:

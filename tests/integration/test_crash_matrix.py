@@ -21,11 +21,16 @@ import pytest
 
 from shared.devtools.simulator import Scenario
 from tests.integration.crash_support import MODES, POINTS
-from tests.integration.crash_world import CONNECTORS, UNREACHABLE, crash_world, northwind_changes
+from tests.integration.crash_world import CONNECTORS, UNREACHABLE, crash_world, northwind_changes, unpaced_autotask
 
 pytestmark = pytest.mark.integration
 
 AT_ONCE = int(os.environ.get("CRASH_MATRIX_AT_ONCE", "4"))  # worlds running at once
+
+
+@pytest.fixture(autouse=True)
+def _unpaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    unpaced_autotask(monkeypatch)
 
 
 async def crash_case(scenario: Scenario, connector: str, point: str, mode: str) -> list[str]:

@@ -6,8 +6,11 @@ checks; afterwards a reconciliation from Graph's and the PSA's own state counts 
 user without exactly one linked contact with the expected fields and state, a contact made for an
 out-of-scope user, a duplicate, a deletion. The target, asserted, is 0.
 
-CI runs a fixed seed at a size that takes a minute or two; bigger by environment variables:
-SOAK_HOURS (48), SOAK_TENANTS (6), SOAK_USERS (30), SOAK_SEED (13), SOAK_CONNECTORS (directory).
+The suite takes the connector as a parameter: the built-in directory and every vendor's API fake (over
+real HTTP, each request checked against the vendor's spec). CI runs a fixed seed at a size that takes a
+minute or two for the directory (48 hours, 6 tenants x 30 users) and some tens of seconds a vendor
+(12 hours, 3 tenants x 20 users); bigger by environment variables, for every connector: SOAK_HOURS,
+SOAK_TENANTS (at least 3), SOAK_USERS, SOAK_SEED (13), SOAK_CONNECTORS (comma-separated; default all).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 import pytest
 
 from shared.devtools.bench_data import BenchShape, bench_scenario, tenant_id_of
+from shared.devtools.psa_fakes import PsaFault
 from shared.devtools.simulator import Scenario
 from shared.devtools.simulator.scenario import Group
 from shared.models import AmbiguityStatus, EntraUser, TenantOverrides
@@ -32,15 +36,34 @@ from shared.service.runs import FINAL, sweep_runs
 from shared.sync.fields import contact_fields, field_changes
 from shared.sync.scope import out_of_scope
 from tests.integration.crash_support import POINTS, duplicates
-from tests.integration.crash_world import ALL_CONNECTORS, CrashWorld, crash_world
+from tests.integration.crash_world import ALL_CONNECTORS, CI_CONNECTORS, CrashWorld, crash_world, unpaced_autotask
+from tests.integration.psa_world import CONTACTS
 
 pytestmark = pytest.mark.integration
 
-HOURS = int(os.environ.get("SOAK_HOURS", "48"))
-TENANTS = int(os.environ.get("SOAK_TENANTS", "6"))
-USERS = int(os.environ.get("SOAK_USERS", "30"))
 SEED = int(os.environ.get("SOAK_SEED", "13"))
-SOAK_CONNECTORS = [c for c in os.environ.get("SOAK_CONNECTORS", "directory").split(",") if c in ALL_CONNECTORS]
+SOAK_CONNECTORS = [c for c in os.environ.get("SOAK_CONNECTORS", CI_CONNECTORS).split(",") if c in ALL_CONNECTORS]
+
+
+@dataclass(frozen=True)
+class SoakSize:
+    hours: int
+    tenants: int
+    users: int
+
+
+def soak_size(connector: str) -> SoakSize:
+    """CI's size for `connector` (a vendor's fake answers over HTTP: fewer hours and tenants), or the
+    environment's."""
+    hours, tenants, users = (48, 6, 30) if connector.startswith("directory") else (12, 3, 20)
+    size = SoakSize(
+        int(os.environ.get("SOAK_HOURS", hours)),
+        int(os.environ.get("SOAK_TENANTS", tenants)),
+        int(os.environ.get("SOAK_USERS", users)),
+    )
+    assert size.tenants > DEPARTMENT_TENANT, "the soak's filters need at least 3 tenants"
+    return size
+
 
 GROUP_TENANT, DEPARTMENT_TENANT = 1, 2  # a group filter on one tenant, a department filter on another
 STAFF = "5f0c2b9e-1d4a-4c8e-9b1a-0000000005aa"
@@ -48,6 +71,18 @@ DEPARTMENTS = ("Finance", "Operations", "Sales", "Clinical", "IT", "Marketing")
 IN_SCOPE_DEPARTMENTS = ["Finance", "Sales", "IT"]
 # Write points a crash may hit in an hourly run (an ambiguity is rare in a generated estate).
 CRASH_POINTS = [p for p in POINTS if p != "ambiguity-save"]
+
+
+# The faults injected, one count each (the figures also give storage calls failed and Graph's by path).
+FAULT_KINDS = (
+    "worker crash/exception",
+    "worker crash/kill",
+    "storage blip",
+    "graph 429",
+    "graph 503",
+    "psa 429",
+    "psa outage",
+)
 
 
 @dataclass
@@ -67,7 +102,7 @@ class Figures:
 
     def line(self) -> str:
         changes = sum(self.changes.values())
-        faults = sum(n for kind, n in self.faults.items() if kind != "storage calls failed")
+        faults = sum(self.faults[kind] for kind in FAULT_KINDS)
         return (
             f"runs {self.runs}, changes {changes} ({dict(sorted(self.changes.items()))}), faults injected {faults} "
             f"({dict(sorted(self.faults.items()))}), full passes {self.full_passes}, contacts created {self.created}, "
@@ -85,23 +120,20 @@ class SoakClock:
         return datetime.now(UTC) + self.offset
 
 
-def soak_scenario() -> Scenario:
-    scenario = bench_scenario(BenchShape(tenants=TENANTS, users=USERS, seed=SEED))
+def soak_scenario(size: SoakSize) -> Scenario:
+    scenario = bench_scenario(BenchShape(tenants=size.tenants, users=size.users, seed=SEED))
     grouped = scenario.tenants[GROUP_TENANT]
     members = [u["id"] for i, u in enumerate(grouped.users) if i % 3]  # two in three are staff
     grouped.groups.append(Group(id=STAFF, display_name="Staff", members=members))
     return scenario
 
 
-async def test_the_hourly_soak_with_faults_leaves_no_drift(capsys: pytest.CaptureFixture[str]) -> None:
-    for connector in SOAK_CONNECTORS:
-        await soak(connector, capsys)
-
-
-async def soak(connector: str, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("connector", SOAK_CONNECTORS)
+async def test_the_hourly_soak_with_faults_leaves_no_drift(connector: str, capsys: pytest.CaptureFixture[str]) -> None:
     started = time.monotonic()
-    scenario = soak_scenario()
-    mappings = {tenant_id_of(i): f"c-bench-{i:04d}" for i in range(TENANTS)}
+    size = soak_size(connector)
+    scenario = soak_scenario(size)
+    mappings = {tenant_id_of(i): f"c-bench-{i:04d}" for i in range(size.tenants)}
     rng = random.Random(SEED)
     figures = Figures()
     clock = SoakClock()
@@ -114,24 +146,39 @@ async def soak(connector: str, capsys: pytest.CaptureFixture[str]) -> None:
         )
         seen_contacts: set[str] = set()
         await hour(world, figures, seen_contacts, initial=True)
-        for number in range(1, HOURS + 1):
+        for number in range(1, size.hours + 1):
             clock.offset += timedelta(hours=1)
             changes(world, random.Random(f"{SEED}:changes:{number}"), figures)
-            inject(world, rng, figures)
-            await hour(world, figures, seen_contacts)
+            inject(world, rng)
+            await hour(world, figures, seen_contacts, psa_rng=random.Random(f"{SEED}:psa:{number}"))
         found = [f"{p} [{' '.join(figures.history.get(uid, []))}]" for p, uid in await drift(world, seen_contacts)]
     elapsed = time.monotonic() - started
     with capsys.disabled():
-        print(f"\nsoak [{connector}] {HOURS} h, {TENANTS} tenants x {USERS} users, seed {SEED}: {figures.line()}")
+        shape = f"{size.hours} h, {size.tenants} tenants x {size.users} users, seed {SEED}"
+        print(f"\nsoak [{connector}] {shape}: {figures.line()}")
         print(f"soak [{connector}] drift {len(found)} in {elapsed:.0f} s" + "".join(f"\n  {p}" for p in found[:20]))
         if found:
             print(f"soak [{connector}] faults by run: {'; '.join(figures.fault_log)}")
-    assert figures.faults["worker crash"] > 0 and figures.faults["storage blip"] > 0  # the faults did fire
+    # The faults did fire: a worker crash of each mode, a storage blip, Graph throttles or outages.
+    assert figures.faults["worker crash/exception"] > 0 and figures.faults["worker crash/kill"] > 0, figures.faults
+    assert figures.faults["storage blip"] > 0 and figures.faults["storage calls failed"] > 0, figures.faults
+    assert figures.faults["graph 429"] + figures.faults["graph 503"] > 0, figures.faults
+    if world.env.fake is not None:
+        assert figures.faults["psa 429"] > 0 and figures.faults["psa outage"] > 0, figures.faults
     assert found == []
 
 
-async def hour(world: CrashWorld, figures: Figures, seen: set[str], *, initial: bool = False) -> None:
-    check = await world.sync(initial=initial, limit=300)
+async def hour(
+    world: CrashWorld,
+    figures: Figures,
+    seen: set[str],
+    *,
+    initial: bool = False,
+    psa_rng: random.Random | None = None,
+) -> None:
+    armed: list[PsaFault] = []
+    arm = (lambda: armed.extend(psa_faults(world, psa_rng))) if psa_rng is not None else None
+    check = await world.sync(initial=initial, limit=300, psa_faults=arm)
     figures.runs += 1
     figures.created += check.created
     figures.psa_writes += check.run.psa_writes
@@ -153,22 +200,27 @@ async def hour(world: CrashWorld, figures: Figures, seen: set[str], *, initial: 
     fired = world.injector.fired
     if fired:
         figures.fault_log.append(f"{figures.runs}: {dict(fired)}")
-    figures.faults["worker crash"] += sum(n for k, n in fired.items() if not k.endswith("/blip"))
-    figures.faults["storage blip"] += sum(n for k, n in fired.items() if k.endswith("/blip"))
+    for kind, n in fired.items():
+        mode = kind.rsplit("/", 1)[1]
+        figures.faults["storage blip" if mode == "blip" else f"worker crash/{mode}"] += n
     figures.faults["storage calls failed"] = world.injector.blip_failures
     fired.clear()
     world.injector.disarm()
-    faults = world.env.simulator.faults
-    figures.faults["graph 429/503"] += sum(f.hits for f in faults._faults)
+    for fault in world.env.simulator.faults._faults:
+        if fault.hits:  # a fault that never fired is not counted (a tenant's pass may not read there)
+            figures.faults[f"graph {fault.status}"] += fault.hits
+            figures.faults[f"graph {fault.status} {fault.path}"] += fault.hits
+    for psa_fault in armed:  # cleared at the run's end (CrashWorld.sync), their hits kept
+        figures.faults["psa 429" if psa_fault.status == 429 else "psa outage"] += psa_fault.hits
     world.env.simulator.clear_faults()
     seen.update(c.id for c in check.contacts)
 
 
-def inject(world: CrashWorld, rng: random.Random, figures: Figures) -> None:
+def inject(world: CrashWorld, rng: random.Random) -> None:
     """This hour's faults: maybe a Graph 429 or 503 (absorbed by the SDK's retries, or past them),
     maybe a worker failing or killed at a write point, maybe a storage blip after one."""
     sim = world.env.simulator
-    tenant = tenant_id_of(rng.randrange(TENANTS))
+    tenant = rng.choice(world.tenants)
     roll = rng.random()  # each costs the SDK's retries a second a try (Retry-After: 1)
     if roll < 0.15:
         sim.throttle(tenant=tenant, path="/users", times=1, retry_after=1)
@@ -183,11 +235,26 @@ def inject(world: CrashWorld, rng: random.Random, figures: Figures) -> None:
         world.injector.arm(rng.choice(CRASH_POINTS), "blip")
 
 
+def psa_faults(world: CrashWorld, rng: random.Random) -> list[PsaFault]:
+    """This hour's faults at a vendor's API (none for the directory), on its contact requests: maybe a
+    throttle (429 with Retry-After: waited out, never a failed user), maybe an outage (503s: a read is
+    retried, a create never repeated, so past the retries the tenant's attempt fails and the host
+    retries it without duplicates), both R8.7."""
+    fake, name = world.env.fake, world.env.psa_name
+    if fake is None:
+        return []
+    armed: list[PsaFault] = []
+    if rng.random() < 0.3:
+        armed.append(fake.fault(429, retry_after=1, times=rng.randrange(1, 3), path_prefix=CONTACTS[name]))
+    if rng.random() < 0.3:
+        armed.append(fake.fault(503, times=rng.randrange(1, 3), path_prefix=CONTACTS[name]))
+    return armed
+
+
 def changes(world: CrashWorld, rng: random.Random, figures: Figures) -> None:
     """This hour's Entra changes: one to three per tenant, of every kind."""
     sim = world.env.simulator
-    for index in range(TENANTS):
-        tenant_id = tenant_id_of(index)
+    for index, tenant_id in enumerate(world.tenants):
         directory = sim.state.get(tenant_id)
         with sim.state.locked():
             members = [u for u in directory.users.values() if u.get("userType") == "Member"]
@@ -257,8 +324,8 @@ def _op(
         given = rng.choice(("Jo", "Max", "Sky", "Ren")) + target["id"][-2:]
         values: dict[str, Any] = {"givenName": given, "displayName": f"{given} {target.get('surname') or ''}".strip()}
     elif kind == "alias":
-        local = (target.get("mail") or "x@x").split("@")
-        values = {"proxyAddresses": [*target.get("proxyAddresses", []), f"smtp:alias{rng.randrange(999)}@{local[1]}"]}
+        domain = (target.get("mail") or "x@x").split("@")[1]
+        values = {"proxyAddresses": [*target.get("proxyAddresses", []), f"smtp:alias{rng.randrange(999)}@{domain}"]}
     elif kind == "department":
         values = {"department": rng.choice(DEPARTMENTS)}
     else:
@@ -337,3 +404,4 @@ async def drift(world: CrashWorld, seen: set[str]) -> list[tuple[str, str]]:
 def _quick_release(monkeypatch: pytest.MonkeyPatch) -> None:
     # The lease release's retry waits are scaled down with the soak's compressed hours.
     monkeypatch.setattr(worker, "RELEASE_WAIT", 0.05)
+    unpaced_autotask(monkeypatch)

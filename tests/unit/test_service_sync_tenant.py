@@ -457,3 +457,20 @@ async def test_r4_4_the_clients_facts_secure_score_and_licence_usage_are_kept_af
     assert point.current_score == 42.0 and point.tenant_id == TENANT
     [usage] = await app.licenses.list(TENANT)
     assert usage.sku_part_number == "O365_BUSINESS_ESSENTIALS" and usage.consumed == 3
+
+
+async def test_r8_4_a_psa_refusing_the_clients_facts_is_a_note_and_the_tenant_succeeds() -> None:
+    app, tenant, psa = await world()
+    tenant.secure_score = SecureScore(current_score=42.0, max_score=80.0)
+    psa.refuse_client_facts = "custom field microsoft_secure_score does not exist"
+
+    result = await initial(app)
+
+    assert psa.faults_fired["refused client_facts"] == 1
+    assert result.counts.created == 3 and result.error is None
+    assert any("microsoft_secure_score does not exist" in note for note in result.notes)
+    [point] = await app.secure_scores.history(CLIENT)  # the rest of the facts' bookkeeping still done
+    assert point.current_score == 42.0
+    psa.refuse_client_facts = None
+    await run(app, trigger=Trigger.MANUAL)
+    assert psa.done["client_facts"] == 1  # still differing: the next full pass writes them

@@ -41,6 +41,7 @@ class MemoryPsa:
         self.refusal: type[PsaError] = PsaRefused
         self._refused: dict[str, str] = {}  # lower-cased email -> the PSA's message
         self._refused_facts: set[str] = set()
+        self.refuse_client_facts: str | None = None  # the PSA's message refusing the client's facts
         self._unavailable: dict[str, set[int]] = {}
         self.attempts: Counter[str] = Counter()  # per contact: create, update, activate, facts
         self.done: Counter[str] = Counter()  # what the PSA took, per kind
@@ -115,6 +116,9 @@ class MemoryPsa:
         self.calls["write_client_facts"] += 1
         if client_id not in self.clients:
             raise self.refusal(f"client {client_id} not found", status=404)
+        if self.refuse_client_facts is not None:
+            self.faults_fired["refused client_facts"] += 1
+            raise self.refusal(self.refuse_client_facts, status=422)
         self.clients[client_id] = self.clients[client_id].model_copy(update={"microsoft": facts})
         self.done["client_facts"] += 1
 
