@@ -154,8 +154,10 @@ class RunStore(Protocol):
 
     async def count_tenant(self, run_id: str, result: TenantResult) -> tuple[RunTotals, bool]:
         """In one storage transaction, write the tenant's final row and add it to the run's totals,
-        unless its row is final already (counted before: nothing is written). Returns the totals and
-        whether this call counted it. The row keeps the larger `attempts` of the stored row and `result`."""
+        unless its row is final already (counted before: nothing is written). Returns totals and whether
+        this call counted it; the totals are done for the one count that completes the run (an adapter
+        keeping them in shares returns a share's otherwise). The row keeps the larger `attempts` of the
+        stored row and `result`."""
         ...
 
     async def totals(self, run_id: str) -> RunTotals | None: ...

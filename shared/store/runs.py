@@ -2,10 +2,11 @@
 what each tenant's tries did (chunked: a row holds at most 64 KiB). The scope a live run holds is
 `shared.store.scope_locks`.
 
-RunTenants, partition runId: a row per tenant and one totals row (`RunTotals`). A tenant is counted by
-one entity group transaction that writes its final row and the new totals under both rows' ETags, so it
-is counted exactly once and the totals always equal the sum of the final rows; completing a tenant costs
-the same few transactions whatever the run's size. The Runs row is written when the run starts and when
+RunTenants, partition runId: a row per tenant and the run's totals in shares (`RunTotals`,
+`shared.store.run_totals`). A tenant is counted by one entity group transaction that writes its final
+row and its share of the totals under both rows' ETags, so it is counted exactly once and the totals
+always equal the sum of the final rows; completing a tenant costs the same few transactions whatever
+the run's size (a query for both rows, the transaction). The Runs row is written when the run starts and when
 it completes; while it runs, reads show it with its totals.
 """
 
@@ -29,13 +30,15 @@ from shared.store.account import StorageAccount
 from shared.store.batch import BatchFailed, Operation, submit_batch, upsert_batched
 from shared.store.entities import check_key, from_entity, read_modify_write, to_entity
 from shared.store.names import Table
+from shared.store.run_totals import LEGACY, share_key, share_rows, summed_totals, totals_and_last
 
 __all__ = ["TableRunStore"]
 
 log = logging.getLogger(__name__)
 
 _RUN_PK = "run"
-_TOTALS = "~totals"  # the totals row's RowKey in the run's RunTenants partition ('~' is in no tenant id)
+_TOTALS = LEGACY  # a run's one totals row before shares ('~' is in no tenant id: tenant rows sort below it)
+_BOTH = "PartitionKey eq @pk and ( RowKey eq @rk or RowKey eq @share )"
 _TRIES = "~tries"  # RunUsers partition `<runId>~tries` keeps the tries' intents (shared.sync.attempts)
 _USERS_PER_ROW = 200
 _ROW_CHARS = 30_000  # UTF-16 units: a string property holds at most 64 KiB
@@ -51,9 +54,8 @@ class TableRunStore:
         self._users = account.table(Table.RUN_USERS)
 
     async def create(self, run: RunRecord, tenants: list[TenantResult]) -> None:
-        totals = RunTotals(tenants_expected=len(tenants))
-        rows = [*(_tenant_entity(run.run_id, t) for t in tenants), _totals_entity(run.run_id, totals)]
-        await upsert_batched(self._tenants, rows)
+        shares = share_rows(run.run_id, (t.tenant_id for t in tenants))
+        await upsert_batched(self._tenants, [*(_tenant_entity(run.run_id, t) for t in tenants), *shares])
         await self._runs.create_entity(_run_entity(run))
 
     async def get(self, run_id: str, *, live: bool = True) -> RunRecord | None:
@@ -99,7 +101,7 @@ class TableRunStore:
 
     async def tenant_results(self, run_id: str) -> list[TenantResult]:
         rows = self._tenants.query_entities(
-            "PartitionKey eq @pk and RowKey ne @totals", parameters={"pk": check_key(run_id), "totals": _TOTALS}
+            "PartitionKey eq @pk and RowKey lt @totals", parameters={"pk": check_key(run_id), "totals": _TOTALS}
         )
         return sorted([from_entity(e, TenantResult) async for e in rows], key=lambda t: t.tenant_id)
 
@@ -121,24 +123,33 @@ class TableRunStore:
         return await read_modify_write(self._tenants, run_id, tenant_id, TenantResult, guarded, row=row)
 
     async def count_tenant(self, run_id: str, result: TenantResult) -> tuple[RunTotals, bool]:
-        pk, rk = check_key(run_id), check_key(result.tenant_id)
+        """The totals returned are done for the one count that completes the run (its share written last,
+        `shared.store.run_totals`); a tenant counted already gets the run's totals; any other count
+        gets its share's totals as it found them (never done)."""
+        pk, rk, share = check_key(run_id), check_key(result.tenant_id), share_key(result.tenant_id)
         for attempt in range(_RETRIES):
             if attempt:
                 await asyncio.sleep(random.uniform(0, 0.01 * attempt))  # workers counting at once: spread out
-            try:
-                row = await self._tenants.get_entity(pk, rk)
-            except ResourceNotFoundError:
-                raise NotFound(f"run {run_id} has no tenant {result.tenant_id}") from None
+            params = {"pk": pk, "rk": rk, "share": share}
+            rows = {str(e["RowKey"]): e async for e in self._tenants.query_entities(_BOTH, parameters=params)}
+            row = rows.get(rk)
+            if row is None:
+                raise NotFound(f"run {run_id} has no tenant {result.tenant_id}")
             stored = from_entity(row, TenantResult)
-            totals, totals_etag = await self._totals_row(run_id)
             if stored.status in _FINAL:
-                return totals, False
+                return (await self.totals(run_id)) or RunTotals(), False
             final = result.model_copy(update={"users": [], "attempts": max(stored.attempts, result.attempts)})
+            share_row = rows.get(share)
+            etag: str | None
+            if share_row is not None:
+                totals, key, etag = from_entity(share_row, RunTotals), share, str(share_row.metadata["etag"])
+            else:  # a run started before shares: its one totals row
+                (totals, etag), key = await self._totals_row(run_id), _TOTALS
             counted = totals.plus(final, final.completed_at)
             totals_op: Operation = (
-                ("update", _totals_entity(run_id, counted), totals_etag)
-                if totals_etag is not None
-                else ("create", _totals_entity(run_id, counted))
+                ("update", to_entity(run_id, key, counted), etag)
+                if etag is not None
+                else ("create", to_entity(run_id, key, counted))
             )
             try:
                 await submit_batch(
@@ -148,14 +159,17 @@ class TableRunStore:
                 if exc.code in _MODIFIED or exc.status == 412:
                     continue  # another worker counted a tenant (or this one) in between: read again
                 raise
-            return counted, True
+            if key != share:
+                return counted, True  # the legacy row: the run's totals themselves
+            if counted.done:  # the share is complete: is the run, with this share written last?
+                run_totals, last = await totals_and_last(self._tenants, run_id)
+                if run_totals is not None and run_totals.done and last == share:
+                    return run_totals, True
+            return totals, True
         raise StorageError(f"run {run_id}: its totals kept changing; gave up after {_RETRIES} tries")
 
     async def totals(self, run_id: str) -> RunTotals | None:
-        try:
-            return from_entity(await self._tenants.get_entity(check_key(run_id), _TOTALS), RunTotals)
-        except ResourceNotFoundError:
-            return None
+        return await summed_totals(self._tenants, run_id)
 
     async def _totals_row(self, run_id: str) -> tuple[RunTotals, str | None]:
         """The totals and their ETag; for a run started before totals were kept, the sum of its final
@@ -256,7 +270,3 @@ def _run_entity(run: RunRecord) -> dict[str, Any]:
 def _tenant_entity(run_id: str, result: TenantResult) -> dict[str, Any]:
     slim = result.model_copy(update={"users": []})
     return to_entity(run_id, result.tenant_id, slim, status=result.status.value)
-
-
-def _totals_entity(run_id: str, totals: RunTotals) -> dict[str, Any]:
-    return to_entity(run_id, _TOTALS, totals)
