@@ -131,8 +131,8 @@ class RunStore(Protocol):
     async def create(self, run: RunRecord, tenants: list[TenantResult]) -> None: ...
 
     async def get(self, run_id: str, *, live: bool = True) -> RunRecord | None:
-        """The run, with its totals while it is going; `live` False: as stored, without reading them
-        (a worker needs the run's type and options, not its counters)."""
+        """The run, with its totals while it is going; `live` False: its type and options, which never
+        change, as stored (maybe as this process read them before: its status and counters may be old)."""
         ...
 
     async def require(self, run_id: str) -> RunRecord: ...

@@ -45,6 +45,7 @@ _ROW_CHARS = 30_000  # UTF-16 units: a string property holds at most 64 KiB
 _RETRIES = 20
 _FINAL = (TenantStatus.SUCCEEDED, TenantStatus.FAILED, TenantStatus.HELD)
 _MODIFIED = ("UpdateConditionNotSatisfied", "EntityAlreadyExists")
+_STARTED_KEPT = 64  # runs whose start this process keeps (a worker works on one or two runs at a time)
 
 
 class TableRunStore:
@@ -52,6 +53,9 @@ class TableRunStore:
         self._runs = account.table(Table.RUNS)
         self._tenants = account.table(Table.RUN_TENANTS)
         self._users = account.table(Table.RUN_USERS)
+        # A run's type and options never change after it starts: a worker reads them once per process,
+        # not once per tenant (one storage transaction a tenant, at 2,000 tenants a run).
+        self._started: dict[str, RunRecord] = {}
 
     async def create(self, run: RunRecord, tenants: list[TenantResult]) -> None:
         shares = share_rows(run.run_id, (t.tenant_id for t in tenants))
@@ -59,12 +63,19 @@ class TableRunStore:
         await self._runs.create_entity(_run_entity(run))
 
     async def get(self, run_id: str, *, live: bool = True) -> RunRecord | None:
+        if not live and run_id in self._started:
+            return self._started[run_id].model_copy()
         try:
             entity = await self._runs.get_entity(_RUN_PK, check_key(run_id, "runId"))
         except ResourceNotFoundError:
             return None
         run = from_entity(entity, RunRecord)
-        return await self._live(run) if live else run
+        if live:
+            return await self._live(run)
+        if len(self._started) >= _STARTED_KEPT:
+            self._started.pop(next(iter(self._started)))  # the oldest kept
+        self._started[run_id] = run
+        return run.model_copy()
 
     async def require(self, run_id: str) -> RunRecord:
         run = await self.get(run_id)

@@ -133,3 +133,18 @@ async def test_a_later_try_replaces_a_tenants_user_rows_whole(counted: tuple[App
     await app.runs.save_user_outcomes(run.run_id, rows[0].tenant_id, few)
 
     assert await app.runs.user_outcomes(run.run_id) == {rows[0].tenant_id: few}
+
+
+async def test_a_worker_reads_a_runs_options_once_and_its_live_totals_every_time(
+    counted: tuple[App, StorageCounter],
+) -> None:
+    app, counter = counted
+    run, rows = await new_run(app, 2)
+    first = await app.runs.get(run.run_id, live=False)
+    await finish_tenant(app, run.run_id, done(rows[0], app), [])
+    counter.reset()
+
+    again = await app.runs.get(run.run_id, live=False)
+    assert counter.table_reads == 0 and again == first  # the type and options, as read before
+    live = await app.runs.get(run.run_id)
+    assert live is not None and live.tenants_processed == 1 and counter.table_reads == 2
