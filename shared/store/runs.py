@@ -133,7 +133,9 @@ class TableRunStore:
 
         return await read_modify_write(self._tenants, run_id, tenant_id, TenantResult, guarded, row=row)
 
-    async def count_tenant(self, run_id: str, result: TenantResult) -> tuple[RunTotals, bool]:
+    async def count_tenant(
+        self, run_id: str, result: TenantResult, *, user_rows: int | None = None
+    ) -> tuple[RunTotals, bool]:
         """The totals returned are done for the one count that completes the run (its share written last,
         `shared.store.run_totals`); a tenant counted already gets the run's totals; any other count
         gets its share's totals as it found them (never done)."""
@@ -163,9 +165,8 @@ class TableRunStore:
                 else ("create", to_entity(run_id, key, counted))
             )
             try:
-                await submit_batch(
-                    self._tenants, [("update", _tenant_entity(run_id, final), str(row.metadata["etag"])), totals_op]
-                )
+                final_row = _tenant_entity(run_id, final, user_rows=user_rows)
+                await submit_batch(self._tenants, [("update", final_row, str(row.metadata["etag"])), totals_op])
             except BatchFailed as exc:
                 if exc.code in _MODIFIED or exc.status == 412:
                     continue  # another worker counted a tenant (or this one) in between: read again
@@ -197,10 +198,14 @@ class TableRunStore:
                 totals = totals.plus(tenant, tenant.completed_at)
         return totals, None
 
-    async def save_user_outcomes(self, run_id: str, tenant_id: str, users: list[UserOutcome]) -> None:
-        await _save_chunks(self._users, check_key(run_id), tenant_id, [u.model_dump_json() for u in users])
+    async def save_user_outcomes(self, run_id: str, tenant_id: str, users: list[UserOutcome]) -> int:
+        # Rows beyond these (a longer earlier try's) are left: the final row names how many count, and
+        # looking for them cost a query a tenant.
+        items = [u.model_dump_json() for u in users]
+        return await _save_chunks(self._users, check_key(run_id), tenant_id, items, drop_stale=False)
 
     async def user_outcomes(self, run_id: str, tenant_id: str | None = None) -> dict[str, list[UserOutcome]]:
+        counted = await self._user_rows(run_id, tenant_id)
         query = "PartitionKey eq @pk"
         params = {"pk": check_key(run_id)}
         if tenant_id:
@@ -208,13 +213,29 @@ class TableRunStore:
             params |= {"lo": f"{tenant_id}_", "hi": f"{tenant_id}`"}  # '`' sorts right after '_'
         out: dict[str, list[UserOutcome]] = {}
         async for entity in self._users.query_entities(query, parameters=params):
-            tid = str(entity["RowKey"]).rsplit("_", 1)[0]
+            tid, chunk = str(entity["RowKey"]).rsplit("_", 1)
+            if tid not in counted or (counted[tid] is not None and int(chunk) >= (counted[tid] or 0)):
+                continue  # not final, or a row an earlier, longer try left
             out.setdefault(tid, []).extend(UserOutcome.model_validate(u) for u in json.loads(entity["users"]))
         return out
 
+    async def _user_rows(self, run_id: str, tenant_id: str | None) -> dict[str, int | None]:
+        """The run's final tenants and how many user rows each final row names (None: all of them)."""
+        query = "PartitionKey eq @pk and RowKey lt @totals"
+        params: dict[str, Any] = {"pk": check_key(run_id), "totals": _TOTALS}
+        if tenant_id:
+            query, params = "PartitionKey eq @pk and RowKey eq @rk", {"pk": check_key(run_id), "rk": tenant_id}
+        rows = self._tenants.query_entities(query, parameters=params, select=["RowKey", "status", "userRows"])
+        final = {status.value for status in _FINAL}
+        return {
+            str(row["RowKey"]): (int(row["userRows"]) if row.get("userRows") is not None else None)
+            async for row in rows
+            if row.get("status") in final
+        }
+
     async def save_attempt(self, run_id: str, tenant_id: str, users: list[AttemptUser]) -> None:
         pk = check_key(run_id) + _TRIES
-        await _save_chunks(self._users, pk, tenant_id, [u.model_dump_json() for u in users])
+        await _save_chunks(self._users, pk, tenant_id, [u.model_dump_json() for u in users], drop_stale=True)
 
     async def attempt(self, run_id: str, tenant_id: str) -> list[AttemptUser]:
         pk = check_key(run_id) + _TRIES
@@ -235,21 +256,25 @@ class TableRunStore:
         return run
 
 
-async def _save_chunks(table: TableClient, pk: str, tenant_id: str, items: list[str]) -> None:
-    """Replace the tenant's chunk rows `<tenantId>_0000`… of partition `pk` with `items`; rows beyond
-    them (an earlier, longer write) are deleted, so a reader never sees two tries' rows mixed."""
+async def _save_chunks(table: TableClient, pk: str, tenant_id: str, items: list[str], *, drop_stale: bool) -> int:
+    """Write the tenant's chunk rows `<tenantId>_0000`… of partition `pk` with `items`; returns how
+    many. `drop_stale`: rows beyond them (an earlier, longer write) are deleted, so a reader never sees
+    two tries' rows mixed (else the reader must know how many count)."""
     check_key(tenant_id)
     rows = [
         {"PartitionKey": pk, "RowKey": f"{tenant_id}_{chunk:04d}", "users": text}
         for chunk, text in enumerate(_chunks(items))
     ]
     await upsert_batched(table, rows)
+    if not drop_stale:
+        return len(rows)
     keep = {row["RowKey"] for row in rows}
     stale = [str(e["RowKey"]) async for e in _chunk_rows(table, pk, tenant_id, select=["RowKey"])]
     for row_key in stale:
         if row_key not in keep:
             with contextlib.suppress(ResourceNotFoundError):
                 await table.delete_entity(pk, row_key)
+    return len(rows)
 
 
 def _chunk_rows(table: TableClient, pk: str, tenant_id: str, select: list[str] | None = None) -> Any:
@@ -278,6 +303,9 @@ def _run_entity(run: RunRecord) -> dict[str, Any]:
     return to_entity(_RUN_PK, run.run_id, slim, status=run.status.value, type=run.type.value)
 
 
-def _tenant_entity(run_id: str, result: TenantResult) -> dict[str, Any]:
+def _tenant_entity(run_id: str, result: TenantResult, *, user_rows: int | None = None) -> dict[str, Any]:
     slim = result.model_copy(update={"users": []})
-    return to_entity(run_id, result.tenant_id, slim, status=result.status.value)
+    columns: dict[str, Any] = {"status": result.status.value}
+    if user_rows is not None:
+        columns["userRows"] = user_rows  # how many of the tenant's RunUsers rows are this final try's
+    return to_entity(run_id, result.tenant_id, slim, **columns)
