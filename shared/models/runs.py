@@ -174,6 +174,21 @@ class RunTotals(WireModel):
             }
         )
 
+    def and_share(self, other: RunTotals) -> RunTotals:
+        """These totals with another share of the run's tenants added (the run's totals are kept in
+        shares: `shared.store.run_totals`)."""
+        stamps = [t for t in (self.updated_at, other.updated_at) if t is not None]
+        return RunTotals(
+            tenants_expected=self.tenants_expected + other.tenants_expected,
+            tenants_processed=self.tenants_processed + other.tenants_processed,
+            succeeded=self.succeeded + other.succeeded,
+            failed=self.failed + other.failed,
+            held=self.held + other.held,
+            counts=self.counts.plus(other.counts),
+            psa_writes=self.psa_writes + other.psa_writes,
+            updated_at=max(stamps) if stamps else None,
+        )
+
     def shown_on(self, run: RunRecord) -> RunRecord:
         """`run` with these totals as its counters."""
         return run.model_copy(

@@ -131,8 +131,8 @@ class RunStore(Protocol):
     async def create(self, run: RunRecord, tenants: list[TenantResult]) -> None: ...
 
     async def get(self, run_id: str, *, live: bool = True) -> RunRecord | None:
-        """The run, with its totals while it is going; `live` False: as stored, without reading them
-        (a worker needs the run's type and options, not its counters)."""
+        """The run, with its totals while it is going; `live` False: its type and options, which never
+        change, as stored (maybe as this process read them before: its status and counters may be old)."""
         ...
 
     async def require(self, run_id: str) -> RunRecord: ...
@@ -152,19 +152,27 @@ class RunStore(Protocol):
         the run has no such tenant."""
         ...
 
-    async def count_tenant(self, run_id: str, result: TenantResult) -> tuple[RunTotals, bool]:
+    async def count_tenant(
+        self, run_id: str, result: TenantResult, *, user_rows: int | None = None
+    ) -> tuple[RunTotals, bool]:
         """In one storage transaction, write the tenant's final row and add it to the run's totals,
-        unless its row is final already (counted before: nothing is written). Returns the totals and
-        whether this call counted it. The row keeps the larger `attempts` of the stored row and `result`."""
+        unless its row is final already (counted before: nothing is written). Returns totals and whether
+        this call counted it; the totals are done for the one count that completes the run (an adapter
+        keeping them in shares returns a share's otherwise). The row keeps the larger `attempts` of the
+        stored row and `result`; `user_rows` what `save_user_outcomes` returned for this try (0: it
+        saved none; None: all the tenant's rows count)."""
         ...
 
     async def totals(self, run_id: str) -> RunTotals | None: ...
 
-    async def save_user_outcomes(self, run_id: str, tenant_id: str, users: list[UserOutcome]) -> None:
-        """Replace the tenant's user outcomes in the run (rows an earlier try left are dropped)."""
+    async def save_user_outcomes(self, run_id: str, tenant_id: str, users: list[UserOutcome]) -> int:
+        """Write the tenant's user outcomes in the run; returns the rows written, for `count_tenant`
+        (rows a longer earlier try left are not read again: the final row says how many count)."""
         ...
 
-    async def user_outcomes(self, run_id: str, tenant_id: str | None = None) -> dict[str, list[UserOutcome]]: ...
+    async def user_outcomes(self, run_id: str, tenant_id: str | None = None) -> dict[str, list[UserOutcome]]:
+        """The user outcomes of the run's final tenants, as their final rows name them."""
+        ...
 
     async def save_attempt(self, run_id: str, tenant_id: str, users: list[AttemptUser]) -> None:
         """Replace what the tenant's tries in the run did and are about to do (`shared.sync.attempts`)."""

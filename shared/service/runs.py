@@ -165,9 +165,10 @@ async def finish_tenant(
     together (`RunStore.count_tenant`): a worker dying between two of these steps leaves the tenant not
     final, so its redelivery does it again; dying after them, the redelivery or the sweep completes
     the run (`settle_run`)."""
-    if users is not None:
-        await app.runs.save_user_outcomes(run_id, result.tenant_id, users)
-    totals, _ = await app.runs.count_tenant(run_id, result)
+    rows = None
+    if users is not None:  # none to save: no write (an unchanged tenant's pass, the most common)
+        rows = await app.runs.save_user_outcomes(run_id, result.tenant_id, users) if users else 0
+    totals, _ = await app.runs.count_tenant(run_id, result, user_rows=rows)
     if totals.done:
         await complete_run(app, run_id, totals)
     return totals

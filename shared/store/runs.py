@@ -2,10 +2,11 @@
 what each tenant's tries did (chunked: a row holds at most 64 KiB). The scope a live run holds is
 `shared.store.scope_locks`.
 
-RunTenants, partition runId: a row per tenant and one totals row (`RunTotals`). A tenant is counted by
-one entity group transaction that writes its final row and the new totals under both rows' ETags, so it
-is counted exactly once and the totals always equal the sum of the final rows; completing a tenant costs
-the same few transactions whatever the run's size. The Runs row is written when the run starts and when
+RunTenants, partition runId: a row per tenant and the run's totals in shares (`RunTotals`,
+`shared.store.run_totals`). A tenant is counted by one entity group transaction that writes its final
+row and its share of the totals under both rows' ETags, so it is counted exactly once and the totals
+always equal the sum of the final rows; completing a tenant costs the same few transactions whatever
+the run's size (a query for both rows, the transaction). The Runs row is written when the run starts and when
 it completes; while it runs, reads show it with its totals.
 """
 
@@ -29,19 +30,22 @@ from shared.store.account import StorageAccount
 from shared.store.batch import BatchFailed, Operation, submit_batch, upsert_batched
 from shared.store.entities import check_key, from_entity, read_modify_write, to_entity
 from shared.store.names import Table
+from shared.store.run_totals import LEGACY, share_key, share_rows, summed_totals, totals_and_last
 
 __all__ = ["TableRunStore"]
 
 log = logging.getLogger(__name__)
 
 _RUN_PK = "run"
-_TOTALS = "~totals"  # the totals row's RowKey in the run's RunTenants partition ('~' is in no tenant id)
+_TOTALS = LEGACY  # a run's one totals row before shares ('~' is in no tenant id: tenant rows sort below it)
+_BOTH = "PartitionKey eq @pk and ( RowKey eq @rk or RowKey eq @share )"
 _TRIES = "~tries"  # RunUsers partition `<runId>~tries` keeps the tries' intents (shared.sync.attempts)
 _USERS_PER_ROW = 200
 _ROW_CHARS = 30_000  # UTF-16 units: a string property holds at most 64 KiB
 _RETRIES = 20
 _FINAL = (TenantStatus.SUCCEEDED, TenantStatus.FAILED, TenantStatus.HELD)
 _MODIFIED = ("UpdateConditionNotSatisfied", "EntityAlreadyExists")
+_STARTED_KEPT = 64  # runs whose start this process keeps (a worker works on one or two runs at a time)
 
 
 class TableRunStore:
@@ -49,20 +53,29 @@ class TableRunStore:
         self._runs = account.table(Table.RUNS)
         self._tenants = account.table(Table.RUN_TENANTS)
         self._users = account.table(Table.RUN_USERS)
+        # A run's type and options never change after it starts: a worker reads them once per process,
+        # not once per tenant (one storage transaction a tenant, at 2,000 tenants a run).
+        self._started: dict[str, RunRecord] = {}
 
     async def create(self, run: RunRecord, tenants: list[TenantResult]) -> None:
-        totals = RunTotals(tenants_expected=len(tenants))
-        rows = [*(_tenant_entity(run.run_id, t) for t in tenants), _totals_entity(run.run_id, totals)]
-        await upsert_batched(self._tenants, rows)
+        shares = share_rows(run.run_id, (t.tenant_id for t in tenants))
+        await upsert_batched(self._tenants, [*(_tenant_entity(run.run_id, t) for t in tenants), *shares])
         await self._runs.create_entity(_run_entity(run))
 
     async def get(self, run_id: str, *, live: bool = True) -> RunRecord | None:
+        if not live and run_id in self._started:
+            return self._started[run_id].model_copy()
         try:
             entity = await self._runs.get_entity(_RUN_PK, check_key(run_id, "runId"))
         except ResourceNotFoundError:
             return None
         run = from_entity(entity, RunRecord)
-        return await self._live(run) if live else run
+        if live:
+            return await self._live(run)
+        if len(self._started) >= _STARTED_KEPT:
+            self._started.pop(next(iter(self._started)))  # the oldest kept
+        self._started[run_id] = run
+        return run.model_copy()
 
     async def require(self, run_id: str) -> RunRecord:
         run = await self.get(run_id)
@@ -99,7 +112,7 @@ class TableRunStore:
 
     async def tenant_results(self, run_id: str) -> list[TenantResult]:
         rows = self._tenants.query_entities(
-            "PartitionKey eq @pk and RowKey ne @totals", parameters={"pk": check_key(run_id), "totals": _TOTALS}
+            "PartitionKey eq @pk and RowKey lt @totals", parameters={"pk": check_key(run_id), "totals": _TOTALS}
         )
         return sorted([from_entity(e, TenantResult) async for e in rows], key=lambda t: t.tenant_id)
 
@@ -120,42 +133,55 @@ class TableRunStore:
 
         return await read_modify_write(self._tenants, run_id, tenant_id, TenantResult, guarded, row=row)
 
-    async def count_tenant(self, run_id: str, result: TenantResult) -> tuple[RunTotals, bool]:
-        pk, rk = check_key(run_id), check_key(result.tenant_id)
+    async def count_tenant(
+        self, run_id: str, result: TenantResult, *, user_rows: int | None = None
+    ) -> tuple[RunTotals, bool]:
+        """The totals returned are done for the one count that completes the run (its share written last,
+        `shared.store.run_totals`); a tenant counted already gets the run's totals; any other count
+        gets its share's totals as it found them (never done)."""
+        pk, rk, share = check_key(run_id), check_key(result.tenant_id), share_key(result.tenant_id)
         for attempt in range(_RETRIES):
             if attempt:
                 await asyncio.sleep(random.uniform(0, 0.01 * attempt))  # workers counting at once: spread out
-            try:
-                row = await self._tenants.get_entity(pk, rk)
-            except ResourceNotFoundError:
-                raise NotFound(f"run {run_id} has no tenant {result.tenant_id}") from None
+            params = {"pk": pk, "rk": rk, "share": share}
+            rows = {str(e["RowKey"]): e async for e in self._tenants.query_entities(_BOTH, parameters=params)}
+            row = rows.get(rk)
+            if row is None:
+                raise NotFound(f"run {run_id} has no tenant {result.tenant_id}")
             stored = from_entity(row, TenantResult)
-            totals, totals_etag = await self._totals_row(run_id)
             if stored.status in _FINAL:
-                return totals, False
+                return (await self.totals(run_id)) or RunTotals(), False
             final = result.model_copy(update={"users": [], "attempts": max(stored.attempts, result.attempts)})
+            share_row = rows.get(share)
+            etag: str | None
+            if share_row is not None:
+                totals, key, etag = from_entity(share_row, RunTotals), share, str(share_row.metadata["etag"])
+            else:  # a run started before shares: its one totals row
+                (totals, etag), key = await self._totals_row(run_id), _TOTALS
             counted = totals.plus(final, final.completed_at)
             totals_op: Operation = (
-                ("update", _totals_entity(run_id, counted), totals_etag)
-                if totals_etag is not None
-                else ("create", _totals_entity(run_id, counted))
+                ("update", to_entity(run_id, key, counted), etag)
+                if etag is not None
+                else ("create", to_entity(run_id, key, counted))
             )
             try:
-                await submit_batch(
-                    self._tenants, [("update", _tenant_entity(run_id, final), str(row.metadata["etag"])), totals_op]
-                )
+                final_row = _tenant_entity(run_id, final, user_rows=user_rows)
+                await submit_batch(self._tenants, [("update", final_row, str(row.metadata["etag"])), totals_op])
             except BatchFailed as exc:
                 if exc.code in _MODIFIED or exc.status == 412:
                     continue  # another worker counted a tenant (or this one) in between: read again
                 raise
-            return counted, True
+            if key != share:
+                return counted, True  # the legacy row: the run's totals themselves
+            if counted.done:  # the share is complete: is the run, with this share written last?
+                run_totals, last = await totals_and_last(self._tenants, run_id)
+                if run_totals is not None and run_totals.done and last == share:
+                    return run_totals, True
+            return totals, True
         raise StorageError(f"run {run_id}: its totals kept changing; gave up after {_RETRIES} tries")
 
     async def totals(self, run_id: str) -> RunTotals | None:
-        try:
-            return from_entity(await self._tenants.get_entity(check_key(run_id), _TOTALS), RunTotals)
-        except ResourceNotFoundError:
-            return None
+        return await summed_totals(self._tenants, run_id)
 
     async def _totals_row(self, run_id: str) -> tuple[RunTotals, str | None]:
         """The totals and their ETag; for a run started before totals were kept, the sum of its final
@@ -172,10 +198,14 @@ class TableRunStore:
                 totals = totals.plus(tenant, tenant.completed_at)
         return totals, None
 
-    async def save_user_outcomes(self, run_id: str, tenant_id: str, users: list[UserOutcome]) -> None:
-        await _save_chunks(self._users, check_key(run_id), tenant_id, [u.model_dump_json() for u in users])
+    async def save_user_outcomes(self, run_id: str, tenant_id: str, users: list[UserOutcome]) -> int:
+        # Rows beyond these (a longer earlier try's) are left: the final row names how many count, and
+        # looking for them cost a query a tenant.
+        items = [u.model_dump_json() for u in users]
+        return await _save_chunks(self._users, check_key(run_id), tenant_id, items, drop_stale=False)
 
     async def user_outcomes(self, run_id: str, tenant_id: str | None = None) -> dict[str, list[UserOutcome]]:
+        counted = await self._user_rows(run_id, tenant_id)
         query = "PartitionKey eq @pk"
         params = {"pk": check_key(run_id)}
         if tenant_id:
@@ -183,13 +213,29 @@ class TableRunStore:
             params |= {"lo": f"{tenant_id}_", "hi": f"{tenant_id}`"}  # '`' sorts right after '_'
         out: dict[str, list[UserOutcome]] = {}
         async for entity in self._users.query_entities(query, parameters=params):
-            tid = str(entity["RowKey"]).rsplit("_", 1)[0]
+            tid, chunk = str(entity["RowKey"]).rsplit("_", 1)
+            if tid not in counted or (counted[tid] is not None and int(chunk) >= (counted[tid] or 0)):
+                continue  # not final, or a row an earlier, longer try left
             out.setdefault(tid, []).extend(UserOutcome.model_validate(u) for u in json.loads(entity["users"]))
         return out
 
+    async def _user_rows(self, run_id: str, tenant_id: str | None) -> dict[str, int | None]:
+        """The run's final tenants and how many user rows each final row names (None: all of them)."""
+        query = "PartitionKey eq @pk and RowKey lt @totals"
+        params: dict[str, Any] = {"pk": check_key(run_id), "totals": _TOTALS}
+        if tenant_id:
+            query, params = "PartitionKey eq @pk and RowKey eq @rk", {"pk": check_key(run_id), "rk": tenant_id}
+        rows = self._tenants.query_entities(query, parameters=params, select=["RowKey", "status", "userRows"])
+        final = {status.value for status in _FINAL}
+        return {
+            str(row["RowKey"]): (int(row["userRows"]) if row.get("userRows") is not None else None)
+            async for row in rows
+            if row.get("status") in final
+        }
+
     async def save_attempt(self, run_id: str, tenant_id: str, users: list[AttemptUser]) -> None:
         pk = check_key(run_id) + _TRIES
-        await _save_chunks(self._users, pk, tenant_id, [u.model_dump_json() for u in users])
+        await _save_chunks(self._users, pk, tenant_id, [u.model_dump_json() for u in users], drop_stale=True)
 
     async def attempt(self, run_id: str, tenant_id: str) -> list[AttemptUser]:
         pk = check_key(run_id) + _TRIES
@@ -210,21 +256,25 @@ class TableRunStore:
         return run
 
 
-async def _save_chunks(table: TableClient, pk: str, tenant_id: str, items: list[str]) -> None:
-    """Replace the tenant's chunk rows `<tenantId>_0000`… of partition `pk` with `items`; rows beyond
-    them (an earlier, longer write) are deleted, so a reader never sees two tries' rows mixed."""
+async def _save_chunks(table: TableClient, pk: str, tenant_id: str, items: list[str], *, drop_stale: bool) -> int:
+    """Write the tenant's chunk rows `<tenantId>_0000`… of partition `pk` with `items`; returns how
+    many. `drop_stale`: rows beyond them (an earlier, longer write) are deleted, so a reader never sees
+    two tries' rows mixed (else the reader must know how many count)."""
     check_key(tenant_id)
     rows = [
         {"PartitionKey": pk, "RowKey": f"{tenant_id}_{chunk:04d}", "users": text}
         for chunk, text in enumerate(_chunks(items))
     ]
     await upsert_batched(table, rows)
+    if not drop_stale:
+        return len(rows)
     keep = {row["RowKey"] for row in rows}
     stale = [str(e["RowKey"]) async for e in _chunk_rows(table, pk, tenant_id, select=["RowKey"])]
     for row_key in stale:
         if row_key not in keep:
             with contextlib.suppress(ResourceNotFoundError):
                 await table.delete_entity(pk, row_key)
+    return len(rows)
 
 
 def _chunk_rows(table: TableClient, pk: str, tenant_id: str, select: list[str] | None = None) -> Any:
@@ -253,10 +303,9 @@ def _run_entity(run: RunRecord) -> dict[str, Any]:
     return to_entity(_RUN_PK, run.run_id, slim, status=run.status.value, type=run.type.value)
 
 
-def _tenant_entity(run_id: str, result: TenantResult) -> dict[str, Any]:
+def _tenant_entity(run_id: str, result: TenantResult, *, user_rows: int | None = None) -> dict[str, Any]:
     slim = result.model_copy(update={"users": []})
-    return to_entity(run_id, result.tenant_id, slim, status=result.status.value)
-
-
-def _totals_entity(run_id: str, totals: RunTotals) -> dict[str, Any]:
-    return to_entity(run_id, _TOTALS, totals)
+    columns: dict[str, Any] = {"status": result.status.value}
+    if user_rows is not None:
+        columns["userRows"] = user_rows  # how many of the tenant's RunUsers rows are this final try's
+    return to_entity(run_id, result.tenant_id, slim, **columns)

@@ -116,20 +116,40 @@ async def test_r7_2_completing_a_tenant_costs_the_same_transactions_at_200_and_2
         await finish_tenant(app, run.run_id, done(row, app), [])
         costs.append(counter.table_reads + counter.table_writes)
 
-    # Reads of the tenant row and the totals, one transaction for both, the user row and the check
-    # for rows an earlier try left: 5 each, whatever the run's size.
-    assert costs == [5] * 20, costs
+    # One query for the tenant row and its share of the totals, one transaction for both (no users
+    # to save: no user row): 2 each, whatever the run's size.
+    assert costs == [2] * 20, costs
     running = await app.runs.require(run.run_id)
     assert running.status is RunStatus.RUNNING and running.tenants_processed == 20
 
 
-async def test_a_later_try_replaces_a_tenants_user_rows_whole(counted: tuple[App, StorageCounter]) -> None:
+@pytest.mark.parametrize("later", [1, 0])
+async def test_the_final_try_s_user_outcomes_replace_an_earlier_try_s_whole(
+    counted: tuple[App, StorageCounter], later: int
+) -> None:
     app, _ = counted
-    run, rows = await new_run(app, 1)
+    run, rows = await new_run(app, 2)
     many = [UserOutcome(user_id=f"u-{i:04d}", outcome=Outcome.UNCHANGED, reason="same") for i in range(450)]
-    await app.runs.save_user_outcomes(run.run_id, rows[0].tenant_id, many)  # three rows
-    few = [UserOutcome(user_id="u-0001", outcome=Outcome.CREATED, reason="new")]
+    await app.runs.save_user_outcomes(run.run_id, rows[0].tenant_id, many)  # three rows, then the try died
+    assert await app.runs.user_outcomes(run.run_id) == {}  # a tenant not final has none yet
+    few = [UserOutcome(user_id="u-0001", outcome=Outcome.CREATED, reason="new")][:later]
 
-    await app.runs.save_user_outcomes(run.run_id, rows[0].tenant_id, few)
+    await finish_tenant(app, run.run_id, done(rows[0], app), few)
 
-    assert await app.runs.user_outcomes(run.run_id) == {rows[0].tenant_id: few}
+    assert await app.runs.user_outcomes(run.run_id) == ({rows[0].tenant_id: few} if few else {})
+    assert await app.runs.user_outcomes(run.run_id, rows[0].tenant_id) == ({rows[0].tenant_id: few} if few else {})
+
+
+async def test_a_worker_reads_a_runs_options_once_and_its_live_totals_every_time(
+    counted: tuple[App, StorageCounter],
+) -> None:
+    app, counter = counted
+    run, rows = await new_run(app, 2)
+    first = await app.runs.get(run.run_id, live=False)
+    await finish_tenant(app, run.run_id, done(rows[0], app), [])
+    counter.reset()
+
+    again = await app.runs.get(run.run_id, live=False)
+    assert counter.table_reads == 0 and again == first  # the type and options, as read before
+    live = await app.runs.get(run.run_id)
+    assert live is not None and live.tenants_processed == 1 and counter.table_reads == 2

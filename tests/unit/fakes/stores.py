@@ -270,7 +270,9 @@ class FakeRunStore:
         self.tenants[run_id][tenant_id] = updated.model_copy(update={"users": []}, deep=True)
         return updated.model_copy(deep=True)
 
-    async def count_tenant(self, run_id: str, result: TenantResult) -> tuple[RunTotals, bool]:
+    async def count_tenant(
+        self, run_id: str, result: TenantResult, *, user_rows: int | None = None
+    ) -> tuple[RunTotals, bool]:
         stored = self.tenants.get(run_id, {}).get(result.tenant_id)
         if stored is None:
             raise NotFound(f"run {run_id} has no tenant {result.tenant_id}")
@@ -279,6 +281,8 @@ class FakeRunStore:
             return totals.model_copy(deep=True), False
         final = result.model_copy(update={"users": [], "attempts": max(stored.attempts, result.attempts)}, deep=True)
         self.tenants[run_id][result.tenant_id] = final
+        if user_rows == 0:  # this try saved none: what an earlier try saved is not the run's
+            self.users.get(run_id, {}).pop(result.tenant_id, None)
         self.run_totals[run_id] = totals = totals.plus(final, final.completed_at)
         self.counted += 1
         return totals.model_copy(deep=True), True
@@ -287,8 +291,9 @@ class FakeRunStore:
         totals = self.run_totals.get(run_id)
         return totals.model_copy(deep=True) if totals else None
 
-    async def save_user_outcomes(self, run_id: str, tenant_id: str, users: list[UserOutcome]) -> None:
+    async def save_user_outcomes(self, run_id: str, tenant_id: str, users: list[UserOutcome]) -> int:
         self.users.setdefault(run_id, {})[tenant_id] = [u.model_copy() for u in users]
+        return 1 if users else 0
 
     async def user_outcomes(self, run_id: str, tenant_id: str | None = None) -> dict[str, list[UserOutcome]]:
         rows = self.users.get(run_id, {})
