@@ -6,7 +6,9 @@ several of them in seconds; the arithmetic is the same at a minute or an hour.""
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
+import socket
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -163,3 +165,43 @@ async def test_a_write_under_a_stale_version_loses_to_the_instance_that_wrote_fi
     assert await second.swap("syncro acme", seen, 200.0) is not None
     assert await first.swap("syncro acme", won, 300.0) is None
     assert (await first.read("syncro acme")).tat == 200.0
+
+
+async def test_r8_7_with_storage_unreachable_the_connector_keeps_its_share_and_says_so_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with socket.socket() as s:  # a port nobody listens on: the storage account is unreachable
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    endpoint = f"http://127.0.0.1:{port}/devstoreaccount1"
+    key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+    unreachable = load_settings(
+        AzureWebJobsStorage=f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={key};"
+        f"TableEndpoint={endpoint};QueueEndpoint={endpoint};"
+    )
+    account = StorageAccount.from_settings(unreachable)
+    pace = Pace(per_minute=600, instances=2)  # the fallback: 1/2 of 600 a minute, less headroom
+    limiter = instance(account, "syncro", "unreachable " + secrets.token_hex(3), pace)
+    try:
+        with SyncroFake(rate_limit=None) as fake, caplog.at_level(logging.WARNING, "shared.psa.http.shared_pacing"):
+            client = PsaHttpClient(
+                vendor="syncro",
+                base_url=fake.base_url,
+                auth=HeaderAuth({"Authorization": SecretStr(fake.api_key)}),
+                limiter=limiter,
+                policy=POLICY,
+            )
+            try:
+                for _ in range(12):
+                    await client.request("GET", "customers")
+            finally:
+                await client.aclose()
+            times = sent_times(fake)
+    finally:
+        await account.aclose()
+
+    assert limiter.stats.storage_calls >= 1  # storage was tried and failed: the fault fired
+    assert limiter.stats.fallback == 12 and limiter.stats.claims == 0
+    assert (len(times) - 1) / (times[-1] - times[0]) <= 600 / 60 / 2  # this instance's half, no more
+    warnings = [r for r in caplog.records if "unavailable" in r.getMessage()]
+    assert len(warnings) == 1
