@@ -8,11 +8,12 @@ Why this holds the vendor's limit across the whole app:
   schedule.
 * **Across instances: a budget shared in storage.** Flex Consumption scales out to at most
   `maximumInstanceCount` instances, which cannot see each other's memory. The app's limiter for a
-  vendor account (`SharedLimiter`, `shared.psa.http.shared_pacing`) claims blocks of 10-20 request
+  vendor account (`SharedLimiter`, `shared.psa.http.shared_pacing`) claims blocks of 16-20 request
   slots from one schedule kept in a storage row (`RequestBudget`, an ETag-guarded row per vendor
   account) and sends them at their times: all instances together keep the vendor's window, and one
   instance alone gets the whole of it (the arithmetic and why it holds: `shared.psa.http.schedule`).
-  A storage write buys a block, so it costs at most 1/10 of a transaction per request.
+  A storage write buys a block, so it costs at most 1/16 of a transaction per request alone (a read
+  and a write a block beside other instances).
 * **When storage fails.** The limiter falls back to this process's `1 / PSA_MAX_INSTANCES` share of
   the limit (`Pace.per_process`, the local `RateLimiter`), logs it once, and tries storage again a
   minute later. The Bicep sets `PSA_MAX_INSTANCES` from `maximumInstanceCount`, so N instances at full

@@ -27,7 +27,7 @@ __all__ = ["GRACE", "ScheduleTerms", "claim", "most_in_span"]
 
 GRACE = 1.0  # seconds a request may leave after its slot (event-loop lag); later, the slot is dropped
 _BLOCK_SECONDS = 10.0  # a block holds about this much of the schedule...
-_MIN_BLOCK, _MAX_BLOCK = 10, 20  # ...within these: at most 1/10 of a storage write per request
+_MIN_BLOCK, _MAX_BLOCK = 16, 20  # ...within these: a storage write buys 16 requests or more
 
 
 @dataclass(frozen=True)
