@@ -146,7 +146,7 @@ def test_r8_7_a_token_bucket_vendor_gets_its_burst_then_its_rate() -> None:
 
 @pytest.mark.parametrize("pace", [SYNCRO, ALGA, HALO, CONNECTWISE, AUTOTASK], ids=lambda p: f"{p.per_minute:g}/min")
 def test_a_claim_buys_sixteen_slots_or_more_per_storage_write(pace: Pace) -> None:
-    assert 16 <= pace.shared_terms().block <= 20
+    assert 16 <= pace.shared_terms().block <= 40
 
 
 def test_r8_7_slots_of_interleaved_claims_sent_late_within_the_grace_keep_every_window() -> None:

@@ -8,7 +8,7 @@ Why this holds the vendor's limit across the whole app:
   schedule.
 * **Across instances: a budget shared in storage.** Flex Consumption scales out to at most
   `maximumInstanceCount` instances, which cannot see each other's memory. The app's limiter for a
-  vendor account (`SharedLimiter`, `shared.psa.http.shared_pacing`) claims blocks of 16-20 request
+  vendor account (`SharedLimiter`, `shared.psa.http.shared_pacing`) claims blocks of 16-40 request
   slots from one schedule kept in a storage row (`RequestBudget`, an ETag-guarded row per vendor
   account) and sends them at their times: all instances together keep the vendor's window, and one
   instance alone gets the whole of it (the arithmetic and why it holds: `shared.psa.http.schedule`).

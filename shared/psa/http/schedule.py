@@ -26,8 +26,10 @@ from dataclasses import dataclass
 __all__ = ["GRACE", "ScheduleTerms", "claim", "most_in_span"]
 
 GRACE = 1.0  # seconds a request may leave after its slot (event-loop lag); later, the slot is dropped
-_BLOCK_SECONDS = 10.0  # a block holds about this much of the schedule...
-_MIN_BLOCK, _MAX_BLOCK = 16, 20  # ...within these: a storage write buys 16 requests or more
+# A block holds about this much of the schedule, within these counts: alone a block costs one storage
+# write, beside other instances a read and a write, so 20 or more keep that at 0.1 a request or less.
+_BLOCK_SECONDS = 20.0
+_MIN_BLOCK, _MAX_BLOCK = 16, 40
 
 
 @dataclass(frozen=True)
