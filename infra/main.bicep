@@ -336,7 +336,8 @@ var appSettings = {
   FULL_SYNC_INTERVAL_HOURS: string(fullSyncIntervalHours)
   // The PSA and its webhook
   PSA_PROVIDER: psaProvider
-  // Each instance paces itself to 1/maximumInstanceCount of the PSA's rate limit (shared/psa/http/pacing.py).
+  // PSA requests are paced through a budget shared in Table Storage; when storage fails each instance falls
+  // back to 1/maximumInstanceCount of the PSA's rate limit (shared/psa/http/pacing.py).
   PSA_MAX_INSTANCES: string(maximumInstanceCount)
   // The chosen connector's settings (PSA_<PROVIDER>__<NAME>); an empty value is the vendor's default
   // from shared/config.py (Syncro 180 a minute; Alga PSA burst 120, 60 a minute).
@@ -401,7 +402,7 @@ var appSettings = {
   PSA_CONNECTWISE__PHONE_TYPE: ''
   PSA_CONNECTWISE__MOBILE_TYPE: ''
   // Autotask: the zone is discovered; the app spends at most autotaskRequestsPerHour of the shared 10,000 an
-  // hour (each instance 1/maximumInstanceCount of it); its webhooks are checked with the webhook secret.
+  // hour, counted across instances through the budget shared in storage; its webhooks are checked with the webhook secret.
   PSA_AUTOTASK__BASE_URL: psaProvider == 'autotask' ? psaBaseUrl : ''
   PSA_AUTOTASK__TIMEOUT_SECONDS: ''
   PSA_AUTOTASK__RETRY_ATTEMPTS: ''

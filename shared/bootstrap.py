@@ -19,6 +19,7 @@ from shared.psa.connectwise import ConnectWiseKeyFetcher
 from shared.psa.port import PsaConnector
 from shared.psa.registry import build_connector
 from shared.service.app import App, utcnow
+from shared.service.ports import RequestBudget
 from shared.store.account import StorageAccount
 from shared.store.ambiguities import TableAmbiguityStore
 from shared.store.change_marks import TableChangeMarks
@@ -30,6 +31,7 @@ from shared.store.links import TableLinkStore
 from shared.store.mappings import TableMappingStore
 from shared.store.notify_queue import QueueNotifyQueue
 from shared.store.queue import QueueWorkQueue
+from shared.store.request_budget import TableRequestBudget
 from shared.store.runs import TableRunStore
 from shared.store.scope_locks import TableScopeLocks
 from shared.store.settings_cache import CachedSyncSettingsStore
@@ -72,6 +74,7 @@ def build_app(
         "secure_scores": TableSecureScoreStore(account),
         "licenses": TableLicenseUsageStore(account),
         "webhook_receipts": TableWebhookReceipts(account),
+        "psa_budget": TableRequestBudget(account),
         "connectwise_keys": ConnectWiseKeyFetcher(),  # its HTTP client is made on first use
         "subscriptions": TableSubscriptionStore(account),
         "change_marks": TableChangeMarks(account),
@@ -83,7 +86,7 @@ def build_app(
     }
     parts |= overrides
     if "psa" not in parts:
-        parts["psa"] = default_psa(settings, account)
+        parts["psa"] = default_psa(settings, account, parts["psa_budget"])
     if wrap_psa is not None:
         parts["psa"] = wrap_psa(parts["psa"])
     app = App(**parts)
@@ -100,8 +103,11 @@ def default_graph(settings: Settings) -> GraphUserDirectory:
     return GraphUserDirectory(build_credential(settings), settings.graph_base_url, http)
 
 
-def default_psa(settings: Settings, account: StorageAccount) -> PsaConnector:
-    return build_connector(settings, account)  # PSA_PROVIDER picks it (shared.psa.registry)
+def default_psa(settings: Settings, account: StorageAccount, budget: RequestBudget | None) -> PsaConnector:
+    # PSA_PROVIDER picks it (shared.psa.registry); its requests are paced by the budget every
+    # instance shares in the storage account (shared.psa.http.shared_pacing), or without one
+    # (`psa_budget=None`) by this process's 1/PSA_MAX_INSTANCES share.
+    return build_connector(settings, account, budget=budget)
 
 
 _app: App | None = None

@@ -65,6 +65,15 @@ def main(argv: list[str] | None = None) -> int:
         help="instead: Graph change notifications end to end: --changes users changed one by one across --tenants "
         "(default 5 x 40 users), latency to the PSA write, requests and passes per change; then a --burst",
     )
+    bench.add_argument(
+        "--pacing",
+        action="store_true",
+        help="with --psa: --instances connectors, each with its own storage client, claim from the request budget "
+        "shared in storage and drive the vendor's fake for --seconds (rate against the limit, throttled, storage "
+        "calls per PSA request)",
+    )
+    bench.add_argument("--instances", type=int, default=3, help="with --pacing: instances of the app")
+    bench.add_argument("--seconds", type=float, default=90.0, help="with --pacing: how long they drive the fake")
     bench.add_argument("--changes", type=int, default=20, help="with --notifications: users changed one by one")
     bench.add_argument("--burst", type=int, default=1000, help="with --notifications: changes at once in one tenant")
     add_commands(sub)
@@ -108,6 +117,8 @@ async def _simulate(path: Path, report_path: Path | None, quiet: bool, psa: str)
 async def _bench(args: argparse.Namespace) -> int:
     if args.notifications:
         return await _notify_bench(args)
+    if args.psa and args.pacing:
+        return await _pacing_bench(args)
     if args.psa:
         return await _psa_bench(args)
     from shared.devtools.bench import BenchOptions, render_table, run_bench
@@ -155,6 +166,20 @@ async def _psa_bench(args: argparse.Namespace) -> int:
     print(text)
     print()
     print(render_psa_table(result))
+    if args.json is not None:
+        await asyncio.to_thread(_write, args.json, text + "\n")
+    return 0
+
+
+async def _pacing_bench(args: argparse.Namespace) -> int:
+    from shared.devtools.bench_pacing import PacingBenchOptions, render_pacing_table, run_pacing_bench
+
+    options = PacingBenchOptions(psa=args.psa, instances=args.instances, workers=args.workers, seconds=args.seconds)
+    result = await run_pacing_bench(options)
+    text = json.dumps(result, indent=2)
+    print(text)
+    print()
+    print(render_pacing_table(result))
     if args.json is not None:
         await asyncio.to_thread(_write, args.json, text + "\n")
     return 0

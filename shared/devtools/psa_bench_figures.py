@@ -24,16 +24,24 @@ HOLDS_A_CONTACT = frozenset(
 
 @dataclass(frozen=True)
 class VendorLimit:
-    """The vendor's published limit, as its fake enforces it: `per_minute` after a `burst` (0: a
-    sliding one-minute window, no burst)."""
+    """The limit the app must keep, as the vendor's fake enforces it: `per_minute` after a `burst` (0: a
+    sliding window of `window` seconds, no burst); `of`: whose limit it is when not the vendor's own
+    (Autotask: the operator's share of the database's hour)."""
 
     per_minute: float
     burst: int = 0
+    window: float = 60.0
+    of: str = ""
+
+    @property
+    def per_window(self) -> float:
+        return self.per_minute * self.window / 60
 
     def describe(self) -> str:
         if self.burst:
             return f"token bucket: burst {self.burst}, {self.per_minute:g}/min"
-        return f"{self.per_minute:g} per sliding minute"
+        span = "minute" if self.window == 60 else f"{self.window / 60:g} minutes"
+        return f"{self.per_window:g} per sliding {span}" + (f" ({self.of})" if self.of else "")
 
 
 # HaloPSA's, ConnectWise's and Autotask's paths (relative to their API roots): the noun, and whether the
@@ -105,7 +113,8 @@ def rate_figures(records: Sequence[RequestRecord], limit: VendorLimit) -> dict[s
     """How close to the vendor's limit the requests ran. `steady_per_minute`: the rate after the burst
     (a bucket vendor) or over the whole span (a sliding-window vendor), between the first and last
     request; `share_of_limit` is it over the vendor's rate; `busiest_minute` the most requests in any
-    60 s; `long_enough`: the span covers a minute, so the share says something."""
+    60 s, `busiest_window` in any of the limit's windows (HaloPSA's 5 minutes, Autotask's hour);
+    `long_enough`: the span covers a minute, so the share says something."""
     times = sorted(record.at for record in records)
     throttled = sum(1 for record in records if record.status == 429)
     figures: dict[str, Any] = {
@@ -127,6 +136,7 @@ def rate_figures(records: Sequence[RequestRecord], limit: VendorLimit) -> dict[s
         "steady_per_minute": round(per_minute, 1) if per_minute is not None else None,
         "share_of_limit": round(per_minute / limit.per_minute, 3) if per_minute is not None else None,
         "busiest_minute": _busiest(times, 60.0),
+        "busiest_window": _busiest(times, limit.window),
     }
 
 

@@ -1,5 +1,6 @@
 """The app's data models: pydantic, camelCase on the wire. Nothing here does I/O."""
 
+from shared.models.budget import BudgetMark
 from shared.models.contacts import Ambiguity, AmbiguityStatus, ContactLink, InactiveReason
 from shared.models.cursor import DeltaCursor
 from shared.models.entra import (
@@ -49,6 +50,7 @@ __all__ = [
     "Ambiguity",
     "AmbiguityStatus",
     "AssignedLicense",
+    "BudgetMark",
     "Candidate",
     "Capabilities",
     "ClientMicrosoftFacts",

@@ -1,17 +1,22 @@
 """What building any REST connector from its settings needs: a checked base URL (https, or http on
 loopback only), the settings that must be there (a `ConfigError` naming the one that is not), the
-retry policy and the process's shared rate limiter."""
+retry policy and the account's rate limiter: paced through the budget every instance shares in
+storage when the app gives one (`shared.psa.http.shared_pacing`), else by this process's share."""
 
 from __future__ import annotations
 
 import ipaddress
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
 from shared.config import PsaConnectionSettings, Settings
 from shared.errors import ConfigError
-from shared.psa.http import Pace, RateLimiter, RetryPolicy, shared_limiter
+from shared.psa.http import Limiter, Pace, RetryPolicy, SharedLimiter, shared_limiter
+
+if TYPE_CHECKING:
+    from shared.service.ports import RequestBudget
 
 __all__ = ["limiter_for", "require_base_url", "require_secret", "require_text", "retry_policy"]
 
@@ -50,9 +55,14 @@ def retry_policy(conn: PsaConnectionSettings) -> RetryPolicy:
     )
 
 
-def limiter_for(vendor: str, account: str, pace: Pace) -> RateLimiter:
-    """The process's one limiter for this vendor account (every connector built for it shares it)."""
-    return shared_limiter(f"{vendor} {account}", pace)
+def limiter_for(vendor: str, account: str, pace: Pace, budget: RequestBudget | None = None) -> Limiter:
+    """The limiter for this vendor account: claiming from `budget`, shared by every instance, with the
+    process's `1 / instances` share as its fallback; that share alone without a budget (tests, tools)."""
+    key = f"{vendor} {account}"
+    local = shared_limiter(key, pace)
+    if budget is None:
+        return local
+    return SharedLimiter(key, pace.shared_terms(), budget, local)
 
 
 def _loopback(host: str) -> bool:

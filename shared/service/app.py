@@ -20,6 +20,7 @@ from shared.service.ports import (
     LinkStore,
     MappingStore,
     NotifyQueue,
+    RequestBudget,
     RunStore,
     ScopeLocks,
     SecureScoreStore,
@@ -64,6 +65,7 @@ class App:
     graph_factory: Callable[[], UserDirectory]
     clock: Clock = utcnow
     webhook_receipts: WebhookReceipts | None = None  # build_app wires it; without it the webhook refuses (503)
+    psa_budget: RequestBudget | None = None  # PSA requests paced across instances (build_app wires it)
     connectwise_keys: CallbackKeys | None = None  # ConnectWise callbacks' signing keys (build_app wires them)
     # Graph change notifications (issue 15); build_app wires them, and without them the feature is off.
     subscriptions: SubscriptionStore | None = None

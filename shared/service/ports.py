@@ -23,6 +23,7 @@ from shared.graph.subscriptions import GraphSubscription, SubscriptionRequest
 from shared.models import (
     Ambiguity,
     AmbiguityStatus,
+    BudgetMark,
     ContactLink,
     DeltaCursor,
     EntraUser,
@@ -52,6 +53,7 @@ __all__ = [
     "LinkStore",
     "MappingStore",
     "NotifyQueue",
+    "RequestBudget",
     "RunStore",
     "ScopeLocks",
     "SecureScoreStore",
@@ -251,6 +253,19 @@ class CallbackKeys(Protocol):
 
     async def key(self, url: str, *, refresh: bool = False) -> str:
         """The key served at `url`; `refresh`: the cached one did not verify (it may have rotated)."""
+        ...
+
+
+class RequestBudget(Protocol):
+    """A PSA request budget shared by every instance: one schedule row per vendor account, changed
+    only under the version it was read at (`shared.psa.http.shared_pacing` claims blocks from it)."""
+
+    async def read(self, account: str) -> BudgetMark:
+        """The account's row as it is now (a blank mark when there is none yet)."""
+        ...
+
+    async def swap(self, account: str, seen: BudgetMark, tat: float) -> BudgetMark | None:
+        """Write `tat` if the row is still as `seen`; None when another instance wrote first."""
         ...
 
 

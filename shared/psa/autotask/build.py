@@ -1,14 +1,15 @@
 """`build_autotask`: the Autotask connector from `PSA_AUTOTASK__*` (`shared.config.AutotaskSettings`).
 
-The budget: `requests_per_hour` for the whole app, paced as a sliding hour (no burst) with each
-instance taking 1/`PSA_MAX_INSTANCES` of it (`shared.psa.http.pacing`), so N instances at full speed
-together stay within the operator's share. A 500 answer with an `errors` array is a refusal of the
+The budget: `requests_per_hour` for the whole app, paced as a sliding hour (no burst) through the
+schedule every instance shares in storage (`shared.psa.http.shared_pacing`): no rolling hour holds
+more than the operator's share, however many instances send; without storage each instance takes
+1/`PSA_MAX_INSTANCES` of it. A 500 answer with an `errors` array is a refusal of the
 item (`PsaRefused`), not an outage.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -19,6 +20,9 @@ from shared.psa.autotask.zone import ZoneDirectory
 from shared.psa.building import limiter_for, require_base_url, require_secret, require_text, retry_policy
 from shared.psa.fact_fields import FactFields
 from shared.psa.http import HeaderAuth, Pace, PsaHttpClient
+
+if TYPE_CHECKING:
+    from shared.service.ports import RequestBudget
 
 __all__ = ["build_autotask", "is_refusal"]
 
@@ -37,16 +41,20 @@ def is_refusal(response: httpx.Response) -> bool:
     return isinstance(errors, list) and bool(errors)
 
 
-def build_autotask(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> AutotaskConnector:
+def build_autotask(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None, budget: RequestBudget | None = None
+) -> AutotaskConnector:
     conn = settings.psa_autotask
     username = require_text(conn.username, f"{PREFIX}__USERNAME")
     secret = require_secret(settings, conn.secret, f"{PREFIX}__SECRET")
     code = require_text(conn.integration_code, f"{PREFIX}__INTEGRATION_CODE")
     discovery_url = require_base_url(conn.discovery_url, f"{PREFIX}__DISCOVERY_URL")
     instances = settings.psa_max_instances
-    pace = Pace(per_minute=conn.requests_per_hour / 60, instances=instances, window_seconds=3600)
+    # The operator's share is kept whole (no headroom): it is counted exactly, and the database's
+    # 10,000 an hour leaves the rest to the MSP's other tools.
+    pace = Pace(per_minute=conn.requests_per_hour / 60, instances=instances, window_seconds=3600, headroom=1.0)
     policy = retry_policy(conn)
-    limiter = limiter_for("autotask", f"{username.lower()} {code}", pace)
+    limiter = limiter_for("autotask", f"{username.lower()} {code}", pace, budget)
     discovery = PsaHttpClient(
         vendor="autotask",
         base_url=discovery_url,
@@ -73,11 +81,16 @@ def build_autotask(settings: Settings, transport: httpx.AsyncBaseTransport | Non
             refusal=is_refusal,
         )
 
-    share = conn.requests_per_hour / instances
-    note = (
-        f"the app's share is {conn.requests_per_hour:,} an hour of the database's 10,000, "
-        f"{share:,.0f} an hour for each of up to {instances} instance(s)"
-    )
+    if budget is not None:
+        note = (
+            f"the app's share is {conn.requests_per_hour:,} an hour of the database's 10,000, "
+            "counted across all its instances"
+        )
+    else:
+        note = (
+            f"the app's share is {conn.requests_per_hour:,} an hour of the database's 10,000, "
+            f"{conn.requests_per_hour / instances:,.0f} an hour for each of up to {instances} instance(s)"
+        )
     return AutotaskConnector(
         zone,
         http_for,

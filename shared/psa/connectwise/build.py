@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+from typing import TYPE_CHECKING
 
 import httpx
 from pydantic import SecretStr
@@ -15,6 +16,9 @@ from shared.psa.connectwise.mapping import ContactShape
 from shared.psa.fact_fields import FactFields
 from shared.psa.http import HeaderAuth, Pace, PsaHttpClient
 
+if TYPE_CHECKING:
+    from shared.service.ports import RequestBudget
+
 __all__ = ["build_connectwise", "connectwise_accept"]
 
 PREFIX = "PSA_CONNECTWISE"
@@ -25,7 +29,9 @@ def connectwise_accept(version: str) -> str:
     return f"application/vnd.connectwise.com+json; version={version}"
 
 
-def build_connectwise(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> ConnectWiseConnector:
+def build_connectwise(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None, budget: RequestBudget | None = None
+) -> ConnectWiseConnector:
     conn = settings.psa_connectwise
     base_url = require_base_url(conn.base_url, f"{PREFIX}__BASE_URL")
     company = require_text(conn.company_id, f"{PREFIX}__COMPANY_ID")
@@ -43,7 +49,7 @@ def build_connectwise(settings: Settings, transport: httpx.AsyncBaseTransport | 
         vendor="connectwise",
         base_url=base_url,
         auth=HeaderAuth(headers),
-        limiter=limiter_for("connectwise", f"{base_url} {company}+{public}", pace),
+        limiter=limiter_for("connectwise", f"{base_url} {company}+{public}", pace, budget),
         policy=retry_policy(conn),
         transport=transport,
     )

@@ -21,7 +21,7 @@ import httpx
 from pydantic import SecretStr
 
 from shared.errors import PsaError, PsaUnavailable
-from shared.psa.http import RateLimiter, vendor_message
+from shared.psa.http import Limiter, vendor_message
 
 __all__ = ["HaloAuth", "HaloTokens"]
 
@@ -40,7 +40,7 @@ class HaloTokens:
         base_url: str,
         client_id: str,
         client_secret: SecretStr,
-        limiter: RateLimiter,
+        limiter: Limiter,
         auth_url: str = "",
         tenant: str = "",
         timeout: float = 30.0,
@@ -131,7 +131,7 @@ class HaloTokens:
 class HaloAuth(httpx.Auth):
     """Bearer auth from `HaloTokens`; a 401 renews the token and sends the request once more (paced)."""
 
-    def __init__(self, tokens: HaloTokens, limiter: RateLimiter) -> None:
+    def __init__(self, tokens: HaloTokens, limiter: Limiter) -> None:
         self._tokens = tokens
         self._limiter = limiter
 

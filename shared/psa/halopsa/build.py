@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import httpx
 
 from shared.config import Settings
@@ -12,12 +14,17 @@ from shared.psa.halopsa.connector import HaloConnector
 from shared.psa.halopsa.custom_fields import HaloCustomFields
 from shared.psa.http import Pace, PsaHttpClient
 
+if TYPE_CHECKING:
+    from shared.service.ports import RequestBudget
+
 __all__ = ["build_halo"]
 
 PREFIX = "PSA_HALOPSA"
 
 
-def build_halo(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> HaloConnector:
+def build_halo(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None, budget: RequestBudget | None = None
+) -> HaloConnector:
     conn = settings.psa_halopsa
     base_url = require_base_url(conn.base_url, f"{PREFIX}__BASE_URL")
     client_id = require_text(conn.client_id, f"{PREFIX}__CLIENT_ID")
@@ -28,7 +35,7 @@ def build_halo(settings: Settings, transport: httpx.AsyncBaseTransport | None = 
         instances=settings.psa_max_instances,
         window_seconds=window,
     )
-    limiter = limiter_for("halopsa", base_url, pace)
+    limiter = limiter_for("halopsa", base_url, pace, budget)
     policy = retry_policy(conn)
     tokens = HaloTokens(
         base_url=base_url,

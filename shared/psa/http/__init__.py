@@ -5,20 +5,26 @@ instances, `Retry-After`, retries and the error mapping to `PsaRefused` / `PsaUn
 from shared.psa.http.auth import HeaderAuth
 from shared.psa.http.client import PsaHttpClient, RetryPolicy
 from shared.psa.http.messages import vendor_message
-from shared.psa.http.pacing import HEADROOM, Pace, RateLimiter, shared_limiter
+from shared.psa.http.pacing import HEADROOM, Limiter, Pace, RateLimiter, shared_limiter
 from shared.psa.http.paging import Page, every_page
 from shared.psa.http.retry_after import retry_after_seconds
+from shared.psa.http.schedule import ScheduleTerms
+from shared.psa.http.shared_pacing import BudgetStats, SharedLimiter
 from shared.psa.http.stats import RequestStats
 
 __all__ = [
     "HEADROOM",
+    "BudgetStats",
     "HeaderAuth",
+    "Limiter",
     "Pace",
     "Page",
     "PsaHttpClient",
     "RateLimiter",
     "RequestStats",
     "RetryPolicy",
+    "ScheduleTerms",
+    "SharedLimiter",
     "every_page",
     "retry_after_seconds",
     "shared_limiter",

@@ -35,7 +35,7 @@ from tenacity.wait import wait_exponential_jitter
 
 from shared.errors import PsaError, PsaRefused, PsaUnavailable
 from shared.psa.http.messages import vendor_message
-from shared.psa.http.pacing import RateLimiter
+from shared.psa.http.pacing import Limiter
 from shared.psa.http.retry_after import retry_after_seconds
 from shared.psa.http.stats import RequestStats
 
@@ -81,7 +81,7 @@ class _WaitTooLong(stop_base):
 
 
 class PsaHttpClient:
-    """One vendor account's HTTP client. `limiter` is the process's shared one (`shared_limiter`);
+    """One vendor account's HTTP client. `limiter` is the account's (`shared.psa.building.limiter_for`);
     `stats` counts what was sent. Close with `aclose`."""
 
     def __init__(
@@ -90,7 +90,7 @@ class PsaHttpClient:
         vendor: str,
         base_url: str,
         auth: httpx.Auth,
-        limiter: RateLimiter,
+        limiter: Limiter,
         policy: RetryPolicy,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,

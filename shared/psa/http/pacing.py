@@ -1,32 +1,36 @@
-"""Pacing under a vendor's request rate, shared by every connector and worker of the process.
+"""Pacing under a vendor's request rate, shared by every connector, worker and instance of the app.
 
 Why this holds the vendor's limit across the whole app:
 
 * **Within a process.** The Functions host runs several queue messages (tenants) at once in one
-  Python worker process (`host.json` `batchSize`), each with its own connector calls. `shared_limiter`
-  hands every connector of the process that talks to the same vendor account the *same* `RateLimiter`,
-  so all of their requests draw from one schedule.
-* **Across instances.** Flex Consumption scales out to at most `maximumInstanceCount` instances (one
-  worker process each), which cannot see each other's schedule. Each process therefore takes only
-  `1 / PSA_MAX_INSTANCES` of the vendor's budget (`Pace.per_process`): N instances at full speed together
-  stay under the limit. The Bicep sets `PSA_MAX_INSTANCES` from `maximumInstanceCount`, so the two
-  cannot drift apart. (More worker processes per instance, `FUNCTIONS_WORKER_PROCESS_COUNT` > 1, would
-  need the count multiplied by them.)
-* **What it costs.** An instance running alone still keeps to its share: a large initial sync runs up
-  to N times slower than the vendor would allow (Syncro at N = 10: about 17 requests a minute, so about
-  an hour per thousand new contacts). Lower `maximumInstanceCount` (and so `PSA_MAX_INSTANCES`) to give
-  each instance more; a budget shared through storage would cost a storage round trip per request and
-  was not built.
-* **Headroom.** We keep `HEADROOM` of the share (network jitter can bunch requests at the vendor's
-  end), and a vendor that counts a sliding window (`burst` 0: Syncro) gets no burst at all, since a
-  burst plus a full minute's rate would break a per-minute window.
+  Python worker process (`host.json` `batchSize`), each with its own connector calls. Every connector
+  of the app built for one vendor account shares one limiter, so all of their requests draw from one
+  schedule.
+* **Across instances: a budget shared in storage.** Flex Consumption scales out to at most
+  `maximumInstanceCount` instances, which cannot see each other's memory. The app's limiter for a
+  vendor account (`SharedLimiter`, `shared.psa.http.shared_pacing`) claims blocks of 16-40 request
+  slots from one schedule kept in a storage row (`RequestBudget`, an ETag-guarded row per vendor
+  account) and sends them at their times: all instances together keep the vendor's window, and one
+  instance alone gets the whole of it (the arithmetic and why it holds: `shared.psa.http.schedule`).
+  A storage write buys a block, so it costs at most 1/16 of a transaction per request alone (a read
+  and a write a block beside other instances).
+* **When storage fails.** The limiter falls back to this process's `1 / PSA_MAX_INSTANCES` share of
+  the limit (`Pace.per_process`, the local `RateLimiter`), logs it once, and tries storage again a
+  minute later. The Bicep sets `PSA_MAX_INSTANCES` from `maximumInstanceCount`, so N instances at full
+  speed on their fallback together stay under the limit. (More worker processes per instance,
+  `FUNCTIONS_WORKER_PROCESS_COUNT` > 1, would need the count multiplied by them.)
+* **Headroom.** We keep `HEADROOM` of the vendor's published limit (network jitter can bunch requests
+  at the vendor's end and instance clocks differ by milliseconds); an operator's own share (Autotask's
+  hourly requests) is kept whole: `Pace(headroom=1)`. A vendor that counts a sliding window (`burst`
+  0: Syncro, HaloPSA, ConnectWise, Autotask's hour) gets no burst.
 
 A throttled answer (429) `pause`s the limiter: every request of the process waits out the vendor's
-`Retry-After`, and the burst is spent, so requests resume at the steady rate.
+`Retry-After`, and the shared schedule's next claim starts after the pause, so the other instances
+wait too from their next block on.
 
-The limiter is a GCRA (the virtual-scheduling form of a token bucket): each `acquire` reserves the
-next free slot at once, under a thread lock and without awaiting, then sleeps until it. It holds no
-asyncio primitive, so one limiter serves every event loop of the process (tests run many).
+`RateLimiter`, the local fallback, is a GCRA (the virtual-scheduling form of a token bucket): each
+`acquire` reserves the next free slot at once, under a thread lock and without awaiting, then sleeps
+until it. It holds no asyncio primitive, so one limiter serves every event loop of the process.
 """
 
 from __future__ import annotations
@@ -37,8 +41,11 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
-__all__ = ["HEADROOM", "Pace", "RateLimiter", "shared_limiter"]
+from shared.psa.http.schedule import ScheduleTerms
+
+__all__ = ["HEADROOM", "Limiter", "Pace", "RateLimiter", "shared_limiter"]
 
 HEADROOM = 0.97  # the share of the vendor's budget we use
 
@@ -47,12 +54,23 @@ HEADROOM = 0.97  # the share of the vendor's budget we use
 class Pace:
     """A vendor's published limit: `per_minute` requests a minute, after a `burst` (0: the vendor
     counts a sliding window of `window_seconds`, one minute unless it says otherwise, e.g. HaloPSA's
-    rolling 5 minutes or Autotask's hour, and allows no burst), shared by `instances` processes."""
+    rolling 5 minutes or Autotask's hour, and allows no burst), shared by `instances` processes when
+    each keeps to its own share (the fallback). `headroom`: the share of the limit used (`HEADROOM` of
+    a vendor's published limit; 1 for an operator's own share, Autotask's hourly requests)."""
 
     per_minute: float
     burst: int = 0
     instances: int = 1
     window_seconds: float = 60.0
+    headroom: float = HEADROOM
+
+    def shared_terms(self) -> ScheduleTerms:
+        """The schedule every instance shares through storage: the whole limit, less headroom."""
+        if self.burst <= 0:
+            limit = math.floor(self.per_minute * self.window_seconds / 60 * self.headroom + 1e-9)
+            return ScheduleTerms.sliding(limit, self.window_seconds)
+        burst = max(1, math.floor(self.burst * self.headroom))
+        return ScheduleTerms.bucket(burst, self.per_minute / 60 * self.headroom)
 
     def per_process(self) -> tuple[float, int]:
         """(steady requests a second, burst) for one process: its 1/instances share, less headroom.
@@ -60,10 +78,20 @@ class Pace:
         For a sliding window the steady rate leaves room for the one-request bucket, so no window of
         `window_seconds` ever holds more than the share."""
         if self.burst <= 0:
-            share = self.per_minute * self.window_seconds / 60 * HEADROOM / self.instances
+            share = self.per_minute * self.window_seconds / 60 * self.headroom / self.instances
             return max(share - 1, share / 2) / self.window_seconds, 1
-        share = self.per_minute * HEADROOM / self.instances
-        return share / 60, max(1, math.floor(self.burst * HEADROOM / self.instances))
+        share = self.per_minute * self.headroom / self.instances
+        return share / 60, max(1, math.floor(self.burst * self.headroom / self.instances))
+
+
+class Limiter(Protocol):
+    """What a connector's HTTP client needs of its pacing: a slot per request, and a pause on 429."""
+
+    waited: float
+
+    async def acquire(self) -> float: ...
+
+    def pause(self, seconds: float) -> None: ...
 
 
 class RateLimiter:
@@ -124,8 +152,8 @@ _registry_lock = threading.Lock()
 
 
 def shared_limiter(account: str, pace: Pace) -> RateLimiter:
-    """The process's one limiter for a vendor account (e.g. `"syncro https://acme.syncromsp.com"`):
-    every connector built for it in this process shares it."""
+    """The process's one local limiter for a vendor account (e.g. `"syncro https://acme.syncromsp.com"`)
+    at its `1 / instances` share: every connector built for it in this process shares it."""
     rate, burst = pace.per_process()
     key = (account, rate, burst)
     with _registry_lock:
