@@ -18,7 +18,7 @@ from shared.devtools.simulator import Scenario
 from shared.models import Mapping, MappingStatus, RunType, Trigger
 from shared.psa.autotask import build as autotask_build
 from shared.psa.building import limiter_for
-from shared.psa.http import Pace
+from shared.psa.http import Limiter, Pace
 from shared.psa.port import PsaConnector
 from shared.service.runs import start_run
 from tests.integration.crash_support import (
@@ -141,9 +141,11 @@ def unpaced_autotask(monkeypatch: pytest.MonkeyPatch) -> None:
     process). These suites are about crashes; the pacing has tests of its own."""
     real = limiter_for  # the one the builder imported
     fast = Pace(per_minute=600_000, burst=1_000)
-    monkeypatch.setattr(
-        autotask_build, "limiter_for", lambda vendor, account, _: real(vendor, f"{account} unpaced", fast)
-    )
+
+    def unpaced(vendor: str, account: str, pace: Pace, budget: object = None) -> Limiter:
+        return real(vendor, f"{account} unpaced", fast)  # no shared budget either: this process alone
+
+    monkeypatch.setattr(autotask_build, "limiter_for", unpaced)
 
 
 def northwind_changes() -> list[dict[str, Any]]:
