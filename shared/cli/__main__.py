@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from shared.cli.commands import add_commands, run_command
@@ -135,12 +136,17 @@ async def _bench(args: argparse.Namespace) -> int:
         target_phases=args.target_phases,
     )
     result = await run_bench(options)
+    return await _show(result, render_table(result), args.json)
+
+
+async def _show(result: dict[str, Any], table: str, json_path: Path | None) -> int:
+    """A bench's result: its JSON object and its table on stdout, the JSON also to `json_path`."""
     text = json.dumps(result, indent=2)
     print(text)
     print()
-    print(render_table(result))
-    if args.json is not None:
-        await asyncio.to_thread(_write, args.json, text + "\n")
+    print(table)
+    if json_path is not None:
+        await asyncio.to_thread(_write, json_path, text + "\n")
     return 0
 
 
@@ -162,13 +168,7 @@ async def _psa_bench(args: argparse.Namespace) -> int:
         workers=args.workers,
     )
     result = await run_psa_bench(options)
-    text = json.dumps(result, indent=2)
-    print(text)
-    print()
-    print(render_psa_table(result))
-    if args.json is not None:
-        await asyncio.to_thread(_write, args.json, text + "\n")
-    return 0
+    return await _show(result, render_psa_table(result), args.json)
 
 
 async def _pacing_bench(args: argparse.Namespace) -> int:
@@ -176,13 +176,7 @@ async def _pacing_bench(args: argparse.Namespace) -> int:
 
     options = PacingBenchOptions(psa=args.psa, instances=args.instances, workers=args.workers, seconds=args.seconds)
     result = await run_pacing_bench(options)
-    text = json.dumps(result, indent=2)
-    print(text)
-    print()
-    print(render_pacing_table(result))
-    if args.json is not None:
-        await asyncio.to_thread(_write, args.json, text + "\n")
-    return 0
+    return await _show(result, render_pacing_table(result), args.json)
 
 
 async def _notify_bench(args: argparse.Namespace) -> int:
@@ -192,13 +186,7 @@ async def _notify_bench(args: argparse.Namespace) -> int:
         tenants=args.tenants or 5, users=args.users or 40, changes=args.changes, burst=args.burst, workers=args.workers
     )
     result = await bench_notifications(options)
-    text = json.dumps(result, indent=2)
-    print(text)
-    print()
-    print(render_notify_table(result))
-    if args.json is not None:
-        await asyncio.to_thread(_write, args.json, text + "\n")
-    return 0
+    return await _show(result, render_notify_table(result), args.json)
 
 
 def _unreachable(exc: StorageUnavailable) -> str:
