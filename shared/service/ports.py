@@ -119,8 +119,13 @@ class SyncSettingsStore(Protocol):
         self, tenant_id: str, change: Callable[[TenantOverrides], TenantOverrides]
     ) -> TenantOverrides: ...
 
-    async def effective(self, tenant_id: str) -> SyncSettings:
-        """The global settings with the tenant's overrides merged over them."""
+    async def all_overrides(self) -> dict[str, TenantOverrides]:
+        """Every tenant's overrides in one query (a tenant without any is absent)."""
+        ...
+
+    async def effective(self, tenant_id: str, *, run: RunRecord | None = None) -> SyncSettings:
+        """The global settings with the tenant's overrides merged over them. `run`: the pass's run; a
+        store may serve a large run's tenants from one read of every tenant's overrides."""
         ...
 
 
@@ -176,8 +181,9 @@ class RunStore(Protocol):
         """The user outcomes of the run's final tenants, as their final rows name them."""
         ...
 
-    async def save_attempt(self, run_id: str, tenant_id: str, users: list[AttemptUser]) -> None:
-        """Replace what the tenant's tries in the run did and are about to do (`shared.sync.attempts`)."""
+    async def save_attempt(self, run_id: str, tenant_id: str, users: list[AttemptUser], *, first: bool = False) -> None:
+        """Replace what the tenant's tries in the run did and are about to do (`shared.sync.attempts`).
+        `first`: this is the run's first try of the tenant to write, so no earlier intent is stored."""
         ...
 
     async def attempt(self, run_id: str, tenant_id: str) -> list[AttemptUser]: ...

@@ -159,7 +159,7 @@ async def _sync_leased(app: App, run: RunRecord, current: TenantResult) -> Tenan
     if mapping is None or mapping.status is not MappingStatus.CONFIRMED or not mapping.client_id:
         await fail_tenant(app, run.run_id, tenant_id, "the tenant is no longer mapped to a client")
         return current.model_copy(update={"status": TenantStatus.FAILED})
-    settings = await app.sync_settings.effective(tenant_id)
+    settings = await app.sync_settings.effective(tenant_id, run=run)
     work = TenantPass(run, current, mapping.client_id, settings, await app.cursors.get(tenant_id), started)
     interval = timedelta(hours=app.settings.full_sync_interval_hours)
     why = full_pass_reason(run, work.cursor, work.client_id, settings, started, interval)

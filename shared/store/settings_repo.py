@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from shared.models import SyncSettings, TenantOverrides
+from shared.models import RunRecord, SyncSettings, TenantOverrides
 from shared.store.account import StorageAccount
-from shared.store.entities import get_model, read_modify_write, to_entity
+from shared.store.entities import from_entity, get_model, read_modify_write, to_entity
 from shared.store.names import Table
 
 __all__ = ["TableSyncSettingsStore"]
@@ -46,5 +46,11 @@ class TableSyncSettingsStore:
     async def save_overrides(self, tenant_id: str, overrides: TenantOverrides) -> None:
         await self._table.upsert_entity(to_entity(tenant_id, _ROW, overrides))
 
-    async def effective(self, tenant_id: str) -> SyncSettings:
+    async def all_overrides(self) -> dict[str, TenantOverrides]:
+        rows = self._table.query_entities(
+            "RowKey eq @row and PartitionKey ne @global", parameters={"row": _ROW, "global": _GLOBAL}
+        )
+        return {str(row["PartitionKey"]): from_entity(row, TenantOverrides) async for row in rows}
+
+    async def effective(self, tenant_id: str, *, run: RunRecord | None = None) -> SyncSettings:
         return (await self.overrides(tenant_id)).merged_over(await self.global_settings())

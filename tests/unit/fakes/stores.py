@@ -197,7 +197,10 @@ class FakeSyncSettingsStore:
         await self.save_overrides(tenant_id, change(await self.overrides(tenant_id)))
         return await self.overrides(tenant_id)
 
-    async def effective(self, tenant_id: str) -> SyncSettings:
+    async def all_overrides(self) -> dict[str, TenantOverrides]:
+        return {tenant: row.model_copy(deep=True) for tenant, row in self.override_rows.items()}
+
+    async def effective(self, tenant_id: str, *, run: RunRecord | None = None) -> SyncSettings:
         return (await self.overrides(tenant_id)).merged_over(await self.global_settings())
 
 
@@ -299,7 +302,9 @@ class FakeRunStore:
         rows = self.users.get(run_id, {})
         return {tid: [u.model_copy() for u in users] for tid, users in rows.items() if tenant_id in (None, tid)}
 
-    async def save_attempt(self, run_id: str, tenant_id: str, users: list[AttemptUser]) -> None:
+    async def save_attempt(self, run_id: str, tenant_id: str, users: list[AttemptUser], *, first: bool = False) -> None:
+        # The Table store skips looking for an earlier try's rows when told it is the first: say it truly.
+        assert not (first and tenant_id in self.attempts.get(run_id, {})), "an earlier try's intent is stored"
         self.attempts.setdefault(run_id, {})[tenant_id] = [u.model_copy(deep=True) for u in users]
 
     async def attempt(self, run_id: str, tenant_id: str) -> list[AttemptUser]:
