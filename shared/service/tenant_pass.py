@@ -101,8 +101,8 @@ async def apply_pass(app: App, work: TenantPass, plan: TenantPlan | None) -> tup
     plan = relinked(plan, settled)
     ledger = intent(settled, plan)
     if any(entry.pending for entry in ledger):
-        await _begin_writing(app, work)
-        await app.runs.save_attempt(work.run.run_id, work.tenant_id, ledger)
+        first = await _begin_writing(app, work)
+        await app.runs.save_attempt(work.run.run_id, work.tenant_id, ledger, first=first)
     applied = await apply_plan(app, plan)
     outcomes, earlier_writes = merged(settled, applied.outcomes)
     return await _with_contact_ids(app, work, outcomes), applied.psa_writes + earlier_writes
@@ -134,13 +134,20 @@ async def _earlier_tries(app: App, work: TenantPass, plan: TenantPlan | None) ->
     return settle(prior, plan)
 
 
-async def _begin_writing(app: App, work: TenantPass) -> None:
-    """Count this try on the tenant's row before its intent is recorded (a later try then reads it)."""
+async def _begin_writing(app: App, work: TenantPass) -> bool:
+    """Count this try on the tenant's row before its intent is recorded (a later try then reads it).
+    True when it is the run's first try of the tenant to write (read under the row's ETag, with the
+    tenant's lease held: no other try can be writing)."""
+    counted: list[int] = []
 
     def begun(row: TenantResult) -> TenantResult | None:
-        return None if row.status in FINAL else row.model_copy(update={"attempts": row.attempts + 1})
+        if row.status in FINAL:
+            return None
+        counted.append(row.attempts + 1)
+        return row.model_copy(update={"attempts": row.attempts + 1})
 
     await app.runs.update_tenant(work.run.run_id, work.tenant_id, begun)
+    return counted[-1:] == [1]
 
 
 async def save_cursor(

@@ -233,9 +233,11 @@ class TableRunStore:
             if row.get("status") in final
         }
 
-    async def save_attempt(self, run_id: str, tenant_id: str, users: list[AttemptUser]) -> None:
+    async def save_attempt(self, run_id: str, tenant_id: str, users: list[AttemptUser], *, first: bool = False) -> None:
+        # The first try to write has no earlier rows to drop: no query for them (a query a tenant).
         pk = check_key(run_id) + _TRIES
-        await _save_chunks(self._users, pk, tenant_id, [u.model_dump_json() for u in users], drop_stale=True)
+        items = [u.model_dump_json() for u in users]
+        await _save_chunks(self._users, pk, tenant_id, items, drop_stale=not first)
 
     async def attempt(self, run_id: str, tenant_id: str) -> list[AttemptUser]:
         pk = check_key(run_id) + _TRIES
