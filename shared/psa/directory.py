@@ -10,7 +10,9 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
 
 from shared.errors import NotFound, PsaError, PsaUnavailable, StorageError, StorageUnavailable
 from shared.models import (
@@ -31,6 +33,7 @@ __all__ = ["TableDirectory"]
 
 _CLIENTS = "client"
 _KEYS_PER_QUERY = 14  # Table Storage allows 15 comparisons in a filter: the partition and 14 row keys
+_KEPT_CLIENTS = 1000  # clients read and kept (with their ETags) for the facts write that may follow
 
 
 _CAPABILITIES = Capabilities(bulk=True)  # holds every field, flag and fact natively
@@ -46,6 +49,9 @@ class TableDirectory:
         self._clients = account.table(Table.DIRECTORY_CLIENTS)
         self._contacts = account.table(Table.DIRECTORY_CONTACTS)
         self._unique_emails = unique_emails
+        # A pass reads its client, then writes the client's facts if they changed: the write goes
+        # under the ETag of that read instead of reading the client again.
+        self._read: dict[str, tuple[PsaClient, str]] = {}
 
     @property
     def capabilities(self) -> Capabilities:
@@ -58,9 +64,15 @@ class TableDirectory:
 
     async def get_client(self, client_id: str) -> PsaClient | None:
         try:
-            return from_entity(await self._clients.get_entity(_CLIENTS, check_key(client_id, "clientId")), PsaClient)
+            entity = await self._clients.get_entity(_CLIENTS, check_key(client_id, "clientId"))
         except ResourceNotFoundError:
+            self._read.pop(client_id, None)
             return None
+        client = from_entity(entity, PsaClient)
+        if len(self._read) >= _KEPT_CLIENTS:
+            self._read.clear()
+        self._read[client_id] = (client, str(entity.metadata["etag"]))
+        return client
 
     async def create_client(self, name: str, *, website: str | None, domains: list[str]) -> PsaClient:
         client = PsaClient(id=_stable_id("c", name.lower(), *domains), name=name, website=website, domains=domains)
@@ -78,12 +90,25 @@ class TableDirectory:
         await upsert_batched(self._clients, (to_entity(_CLIENTS, c.id, c) for c in clients))
 
     async def write_client_facts(self, client_id: str, facts: ClientMicrosoftFacts) -> None:
-        client = await self.get_client(client_id)
-        if client is None:
-            raise NotFound(f"client {client_id} not found")
-        await self._clients.upsert_entity(
-            to_entity(_CLIENTS, client.id, client.model_copy(update={"microsoft": facts}))
-        )
+        for _ in range(5):
+            kept = self._read.pop(client_id, None)
+            if kept is None:
+                client = await self.get_client(client_id)
+                if client is None:
+                    raise NotFound(f"client {client_id} not found")
+                kept = self._read.pop(client_id)
+            client, etag = kept
+            row = to_entity(_CLIENTS, client.id, client.model_copy(update={"microsoft": facts}))
+            try:
+                await self._clients.update_entity(
+                    row, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified
+                )
+                return
+            except ResourceModifiedError:
+                continue  # changed since it was read (an edit, another instance): read it again
+            except ResourceNotFoundError as exc:
+                raise NotFound(f"client {client_id} not found") from exc
+        raise PsaError(f"client {client_id} kept changing under us; try again", status=409)
 
     # contacts
     async def list_contacts(self, client_id: str) -> list[PsaContact]:

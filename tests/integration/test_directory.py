@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
 from shared.bootstrap import App
-from shared.errors import PsaError
+from shared.errors import NotFound, PsaError
 from shared.models import ClientMicrosoftFacts, ContactFields, MicrosoftFacts, PsaClient, PsaContact
 from shared.psa.directory import TableDirectory
 from shared.psa.port import PsaConnector
+from shared.store.account import StorageAccount
 
 
 @pytest.fixture
@@ -115,3 +117,36 @@ async def test_client_facts_and_import_once(directory: TableDirectory) -> None:
     client = await directory.get_client(made.id)
     assert made.id == again.id
     assert client is not None and client.microsoft is not None and client.microsoft.licensed_users == 3
+
+
+async def test_client_facts_after_a_read_go_under_its_etag_without_reading_again(app: App) -> None:
+    reads: list[str] = []
+
+    class Counted:
+        def table(self, request: Any) -> None:
+            http = request.http_request
+            if http.method == "GET" and "DirectoryClients" in http.url:
+                reads.append(http.url)
+
+        def queue(self, request: Any) -> None: ...
+
+    storage = StorageAccount.from_settings(app.settings, prefix=app.storage.prefix, hooks=Counted())
+    directory = TableDirectory(storage)
+    try:
+        await directory.put_clients([PsaClient(id="c-9", name="Nine")])
+        await directory.get_client("c-9")
+        await directory.write_client_facts("c-9", ClientMicrosoftFacts(licensed_users=4))
+        assert len(reads) == 1  # the pass's own read; the write went under its ETag
+
+        await directory.get_client("c-9")
+        await directory.put_clients([PsaClient(id="c-9", name="Nine Ltd")])  # an edit in between
+        await directory.write_client_facts("c-9", ClientMicrosoftFacts(licensed_users=5))
+
+        client = await directory.get_client("c-9")
+        assert client is not None and client.name == "Nine Ltd"  # the edit is kept: the ETag made it read again
+        assert client.microsoft is not None and client.microsoft.licensed_users == 5
+        assert len(reads) == 4
+        with pytest.raises(NotFound):
+            await directory.write_client_facts("c-none", ClientMicrosoftFacts(licensed_users=1))
+    finally:
+        await storage.aclose()
