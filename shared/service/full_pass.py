@@ -32,7 +32,9 @@ async def full_pass(app: App, work: TenantPass, why: str) -> TenantResult:
     notes = [*reads.notes, f"full pass: {why}"]
     if not work.dry_run:
         notes += await record_tenant_facts(app, tenant_id, work.client_id, reads)
-        stored = await app.cursors.snapshot_hashes(tenant_id)
+        # A tenant without a cursor has no snapshot worth comparing with: every row is written anyway
+        # (a query a first pass does not make; rows left from before are overwritten or ignored).
+        stored = await app.cursors.snapshot_hashes(tenant_id) if work.cursor is not None else {}
         snapshot = UserSnapshot.of(reads.users, stored, snapshot_buckets(work.cursor, len(reads.users)))
         cursor = cursor_after_full_pass(
             work.cursor,
