@@ -16,6 +16,7 @@ phase the process's peak RSS so far (the simulator's state included: it lives in
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import gc
 import json
@@ -26,10 +27,10 @@ import secrets
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from azure.core.pipeline import PipelineRequest
@@ -47,10 +48,14 @@ from shared.service.runs import run_details, start_run
 
 __all__ = ["BenchOptions", "StorageCounter", "render_table", "run_bench"]
 
+T = TypeVar("T")
+
 _FINISHED = (RunStatus.COMPLETED, RunStatus.PARTIAL, RunStatus.FAILED)
 _RUN_TABLES = ("Runs", "RunTenants", "RunUsers")
 _KEYS = re.compile(r"PartitionKey='([^']*)',RowKey='([^']*)'")
 _OPERATION = re.compile(r"^(?:POST|PUT|PATCH|MERGE|DELETE) (\S+) HTTP/1\.1", re.MULTILINE)
+# Set while the bench itself reads storage (has the run finished? how far is it?): not the app's work.
+_UNCOUNTED: contextvars.ContextVar[bool] = contextvars.ContextVar("bench_uncounted", default=False)
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,8 @@ class StorageCounter:
     reads_by_table: Counter[str] = field(default_factory=Counter)
 
     def table(self, request: PipelineRequest[Any]) -> None:
+        if _UNCOUNTED.get():
+            return
         http = request.http_request
         path = unquote(urlsplit(http.url).path)
         if path.endswith("/$batch"):
@@ -112,7 +119,8 @@ class StorageCounter:
             self.writes_by_table[_label(name, row)] += 1
 
     def queue(self, request: PipelineRequest[Any]) -> None:
-        self.queue_ops += 1
+        if not _UNCOUNTED.get():
+            self.queue_ops += 1
 
     def reset(self) -> None:
         fresh = StorageCounter(prefix=self.prefix)
@@ -333,11 +341,11 @@ async def _timed_run(
     run, _ = await start_run(env.app, run_type, trigger)
 
     async def finished() -> bool:
-        current = await env.app.runs.get(run.run_id)
+        current = await _uncounted(env.app.runs.get(run.run_id))
         return current is not None and current.status in _FINISHED
 
     async def progress() -> None:
-        current = await env.app.runs.get(run.run_id)
+        current = await _uncounted(env.app.runs.get(run.run_id))
         done, elapsed = (current.tenants_processed if current else 0), time.perf_counter() - started
         _say(
             f"bench {label}: {done}/{run.tenants_expected} tenants, {done / elapsed:.1f} tenants/s, "
@@ -346,7 +354,17 @@ async def _timed_run(
 
     await env.driver.drain(finished, limit_seconds=3600, progress=progress, progress_every=every)
     elapsed = time.perf_counter() - started
-    return await run_details(env.app, run.run_id, with_users=False), elapsed
+    return await _uncounted(run_details(env.app, run.run_id, with_users=False)), elapsed
+
+
+async def _uncounted(read: Awaitable[T]) -> T:
+    """The bench's own storage reads, left out of the run's figures (the worker tasks the driver starts
+    afterwards copy the context as it is then, without the flag)."""
+    token = _UNCOUNTED.set(True)
+    try:
+        return await read
+    finally:
+        _UNCOUNTED.reset(token)
 
 
 def _phase(env: BenchEnvironment, run: RunRecord, seconds: float, users: int) -> dict[str, Any]:
