@@ -207,6 +207,9 @@ class BenchEnvironment:
     psa: CountingConnector
     storage: StorageCounter
     driver: QueueDriver
+    # The last run's CPU seconds: the main thread (the queue driver and the app's handlers: the
+    # worker's own cost) and the whole process (the Graph simulator's threads too). Azurite is apart.
+    cpu: dict[str, float] = field(default_factory=dict)
 
 
 @asynccontextmanager
@@ -337,7 +340,7 @@ async def _timed_run(
     env.simulator.clear_requests()
     env.storage.reset()
     env.psa.reset()
-    started = time.perf_counter()
+    started, worker_cpu, process_cpu = time.perf_counter(), time.thread_time(), time.process_time()
     run, _ = await start_run(env.app, run_type, trigger)
 
     async def finished() -> bool:
@@ -354,6 +357,7 @@ async def _timed_run(
 
     await env.driver.drain(finished, limit_seconds=3600, progress=progress, progress_every=every)
     elapsed = time.perf_counter() - started
+    env.cpu = {"worker": time.thread_time() - worker_cpu, "process": time.process_time() - process_cpu}
     return await _uncounted(run_details(env.app, run.run_id, with_users=False)), elapsed
 
 
@@ -381,6 +385,10 @@ def _phase(env: BenchEnvironment, run: RunRecord, seconds: float, users: int) ->
         "users_per_second": round(users / seconds, 1) if seconds else None,
         "tenants_per_second": round(run.tenants_expected / seconds, 1) if seconds else None,
         "peak_rss_mb": round(peak_rss_mb(), 1),
+        "worker_cpu_seconds": round(env.cpu.get("worker", 0.0), 2),
+        "process_cpu_seconds": round(env.cpu.get("process", 0.0), 2),
+        "worker_cpu_ms_per_tenant": round(1000 * env.cpu.get("worker", 0.0) / tenants, 1),
+        "users_per_worker_cpu_second": round(users / env.cpu["worker"], 1) if env.cpu.get("worker") else None,
         "pass_kinds": dict(kinds),
         "counts": run.counts.model_dump(),
         "graph_requests": len(records),
@@ -541,7 +549,7 @@ def _shape_lines(sync: dict[str, Any]) -> list[str]:
         f"{shape.get('tenants', '?')} tenants x {shape.get('users', '?')} users "
         f"(peak RSS before the runs {shape.get('rss_mb_before_runs', 0):.0f} MB):",
         f"{'phase':<24}{'seconds':>9}{'users/s':>10}{'tenants/s':>10}{'graph/tenant':>13}{'psa calls':>10}"
-        f"{'storage tx':>11}{'tx/tenant':>10}{'sync writes':>12}{'RSS MB':>8}  passes",
+        f"{'storage tx':>11}{'tx/tenant':>10}{'sync writes':>12}{'cpu ms/tenant':>14}{'RSS MB':>8}  passes",
     ]
     phases = [
         ("full (initial)", sync["full"]),
@@ -557,7 +565,8 @@ def _shape_lines(sync: dict[str, Any]) -> list[str]:
             f"{phase.get('tenants_per_second') or 0:>10.1f}{phase['graph_requests_per_tenant']:>13.2f}"
             f"{phase['psa_calls']:>10}{phase['storage']['transactions']:>11}"
             f"{phase['storage_transactions_per_tenant']:>10.1f}{phase['storage']['sync_writes']:>12}"
-            f"{phase.get('peak_rss_mb', 0):>8.0f}  " + ", ".join(f"{k} {v}" for k, v in phase["pass_kinds"].items())
+            f"{phase.get('worker_cpu_ms_per_tenant', 0):>14.1f}{phase.get('peak_rss_mb', 0):>8.0f}  "
+            + ", ".join(f"{k} {v}" for k, v in phase["pass_kinds"].items())
         )
     for name, figures in sync["graph_requests_per_tenant_full"].items():
         lines.append(

@@ -51,7 +51,14 @@ async def bench_workers(tenants: int, users: int, workers: list[int], rounds: in
 
 
 def _slim(phase: dict[str, Any]) -> dict[str, Any]:
-    keys = ("seconds", "users_per_second", "tenants_per_second", "storage_transactions_per_tenant", "cpu_seconds")
+    keys = (
+        "seconds",
+        "users_per_second",
+        "tenants_per_second",
+        "storage_transactions_per_tenant",
+        "cpu_seconds",
+        "worker_cpu_ms_per_tenant",
+    )
     return {k: phase[k] for k in keys}
 
 
@@ -60,14 +67,17 @@ def render(result: dict[str, Any]) -> str:
     lines = [
         f"{shape['tenants']} tenants x {shape['users']} users, {shape['rounds']} round(s), best of the rounds "
         f"(load average at the end {result['load_average']})",
-        f"{'batchSize':>9}{'full s':>9}{'users/s':>9}{'cpu s':>7}{'no-change s':>13}{'tenants/s':>10}{'cpu s':>7}",
+        f"{'batchSize':>9}{'full s':>9}{'users/s':>9}{'cpu s':>7}{'worker ms/tenant':>17}"
+        f"{'no-change s':>13}{'tenants/s':>10}{'cpu s':>7}{'worker ms/tenant':>17}",
     ]
     for w, runs in result["by_workers"].items():
         full = min((r["full"] for r in runs), key=lambda p: p["seconds"])
         quiet = min((r["no_change"] for r in runs), key=lambda p: p["seconds"])
         lines.append(
             f"{w:>9}{full['seconds']:>9.1f}{full['users_per_second']:>9.0f}{full['cpu_seconds']:>7.1f}"
+            f"{full['worker_cpu_ms_per_tenant']:>17.1f}"
             f"{quiet['seconds']:>13.1f}{quiet['tenants_per_second']:>10.1f}{quiet['cpu_seconds']:>7.1f}"
+            f"{quiet['worker_cpu_ms_per_tenant']:>17.1f}"
         )
     return "\n".join(lines)
 
