@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from shared.config import Settings, load_settings
-from shared.devtools.psa_fakes import AlgaFake, AutotaskFake, ConnectWiseFake, HaloFake, PsaFake, SyncroFake
+from shared.devtools.psa_fakes import AlgaFake, PsaFake
+from shared.devtools.psa_load import VENDORS
 from shared.models import ContactFields, MicrosoftFacts
 from shared.psa.registry import build_connector
 from tests.integration.psa_http import FAST_RETRIES, Recording
@@ -40,47 +41,20 @@ def checked(fake: FakeT, *, allow_put: bool = True) -> Iterator[FakeT]:
             assert puts == 0, f"{puts} PUT request(s) sent to the {started.vendor} fake"
 
 
-def _connection(fake: PsaFake) -> dict[str, Any]:
-    """The connector's settings for the fake, and our own pacing where the vendor's keys differ."""
-    if isinstance(fake, SyncroFake):
-        return {"base_url": fake.base_url, "api_key": fake.api_key}
-    if isinstance(fake, AlgaFake):
-        return {"base_url": fake.base_url, "api_key": fake.api_key, "tenant_id": fake.tenant}
-    if isinstance(fake, HaloFake):
-        return {
-            "base_url": fake.base_url,
-            "client_id": fake.client_id,
-            "client_secret": fake.client_secret,
-            "rate_limit_requests": 100_000,
-        }
-    if isinstance(fake, ConnectWiseFake):
-        return {
-            "base_url": fake.base_url,
-            "company_id": fake.company_id,
-            "public_key": fake.public_key,
-            "private_key": fake.private_key,
-            "client_id": fake.client_id,
-        }
-    if isinstance(fake, AutotaskFake):
-        return {
-            "discovery_url": f"{fake.root_url}/ATServicesRest",
-            "username": fake.username,
-            "secret": fake.secret,
-            "integration_code": fake.integration_code,
-            "requests_per_hour": 10_000,
-        }
-    raise TypeError(f"no connection settings for the {fake.vendor} fake")
+# Our own pacing out of the way where a vendor's limit has keys of its own (`FAST_RETRIES` has the
+# others'; Autotask's budget is the loader's): the fakes still enforce the vendor's limits.
+_PACE: dict[str, dict[str, Any]] = {"halopsa": {"rate_limit_requests": 100_000}}
 
 
 def connector_settings(fake: PsaFake, **extra: Any) -> Settings:
-    """Settings for the fake's vendor: one instance, `FAST_RETRIES` (a vendor's settings ignore the
-    keys they do not have), and `extra` connection settings over them."""
-    vendor = fake.vendor
-    return load_settings(
-        PSA_PROVIDER=vendor,
-        PSA_MAX_INSTANCES="1",
-        **{f"PSA_{vendor.upper()}": {**_connection(fake), **FAST_RETRIES, **extra}},
-    )
+    """Settings for the fake's vendor: the connection the scenario loader uses (without ConnectWise's
+    Entra id field: a test names its own, or none), one instance, `FAST_RETRIES` (a vendor's settings
+    ignore the keys they do not have), and `extra` connection settings over them."""
+    vendor = VENDORS[fake.vendor](fake)
+    connection = vendor.connection()
+    connection.pop("entra_id_field", None)
+    connection |= _PACE.get(vendor.name, {}) | FAST_RETRIES | extra
+    return load_settings(PSA_PROVIDER=vendor.name, PSA_MAX_INSTANCES="1", **{vendor.setting: connection})
 
 
 @asynccontextmanager
