@@ -18,6 +18,9 @@ from shared.devtools.counting import CountingConnector
 from shared.devtools.environment import SimulatedEnvironment, simulated_environment
 from shared.devtools.simulator import Scenario, load_scenario
 
+# The suites' shared checks live outside test modules: rewrite their asserts too, so a failure shows its values.
+pytest.register_assert_rewrite("tests.e2e.simulate_psa_support", "tests.integration.connector_support")
+
 # CI replays a fixed set of examples (a red build must be reproducible); locally every run explores anew.
 hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
 if os.environ.get("CI"):

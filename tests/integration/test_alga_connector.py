@@ -9,70 +9,34 @@ from typing import Any
 
 import pytest
 
-from shared.config import load_settings
 from shared.devtools.psa_fakes import AlgaFake
 from shared.errors import PsaRefused, PsaUnavailable
 from shared.models import ClientMicrosoftFacts, ContactFields, MicrosoftFacts
 from shared.psa.alga import AlgaConnector
 from shared.psa.port import ContactChange, NewContact
-from shared.psa.registry import build_connector
-from tests.integration.psa_http import FAST_RETRIES, Recording
+from tests.integration.connector_support import ann, checked, connected, connector_settings, stored
+from tests.integration.psa_http import Recording
 
 pytestmark = [pytest.mark.integration, pytest.mark.no_azurite]
 
 
 @pytest.fixture
 def fake() -> Iterator[AlgaFake]:
-    with AlgaFake() as alga:
+    with checked(AlgaFake()) as alga:
         yield alga
-        alga.assert_conformant()
-        assert alga.deletes == []  # nothing is ever deleted in a PSA
-
-
-@pytest.fixture
-def wire() -> Recording:
-    return Recording()
-
-
-def connector_for(fake: AlgaFake, wire: Recording | None = None, **conn: Any) -> AlgaConnector:
-    settings = load_settings(
-        PSA_PROVIDER="alga",
-        PSA_MAX_INSTANCES="1",
-        PSA_ALGA={"base_url": fake.base_url, "api_key": fake.api_key, "tenant_id": fake.tenant, **FAST_RETRIES, **conn},
-    )
-    connector = build_connector(settings, transport=wire)
-    assert isinstance(connector, AlgaConnector)
-    return connector
 
 
 @pytest.fixture
 async def alga(fake: AlgaFake, wire: Recording) -> AsyncIterator[AlgaConnector]:
-    connector = connector_for(fake, wire)
-    try:
+    async with connected(AlgaConnector, connector_settings(fake), wire) as connector:
         yield connector
-    finally:
-        await connector.aclose()
 
 
 def client(fake: AlgaFake, name: str = "Northwind", **fields: Any) -> str:
     return fake.load(clients=[{"client_name": name, "billing_cycle": "monthly", **fields}]).clients[0]
 
 
-def stored(fake: AlgaFake, contact_id: str) -> dict[str, Any]:
-    [record] = [c for c in fake.contacts() if c["contact_name_id"] == contact_id]
-    return record
-
-
-ANN = ContactFields(
-    first_name="Ann",
-    last_name="Lee Smith",
-    email="ann@northwind.example",
-    phone="+44 20 7946 0000",
-    mobile="+44 7700 900000",
-    title="Buyer",
-    department="Sales",
-    city="Leeds",
-)
+ANN = ann(last_name="Lee Smith")
 
 
 async def test_r4_1_a_created_contact_holds_every_field_alga_has(
@@ -277,13 +241,10 @@ async def test_r8_7_a_throttle_waits_as_alga_asks_and_succeeds(fake: AlgaFake, a
 
 async def test_r8_7_paced_under_algas_bucket_nothing_is_throttled() -> None:
     with AlgaFake(burst=10, per_minute=600) as fake:
-        connector = connector_for(fake, rate_limit_per_minute=600, burst=10)
-        client_id = client(fake)
-        new = [NewContact(f"u{i}", ContactFields(first_name=f"P{i}", email=f"p{i}@nw.example")) for i in range(30)]
-        try:
+        async with connected(AlgaConnector, connector_settings(fake, rate_limit_per_minute=600, burst=10)) as connector:
+            client_id = client(fake)
+            new = [NewContact(f"u{i}", ContactFields(first_name=f"P{i}", email=f"p{i}@nw.example")) for i in range(30)]
             results = await connector.create_contacts(client_id, new)
-        finally:
-            await connector.aclose()
         fake.assert_conformant()
 
     assert all(not isinstance(r, Exception) for r in results)

@@ -11,77 +11,36 @@ from typing import Any
 
 import pytest
 
-from shared.config import load_settings
 from shared.devtools.psa_fakes import AutotaskFake
 from shared.errors import PsaRefused, PsaUnavailable
 from shared.models import ClientMicrosoftFacts, ContactFields, MicrosoftFacts
 from shared.psa.autotask import AutotaskConnector
 from shared.psa.port import ContactChange, NewContact
-from shared.psa.registry import build_connector
+from tests.integration.connector_support import ADDRESS, ann, checked, connected, connector_settings, stored
 from tests.integration.psa_fakes_http import spec
 from tests.integration.psa_http import Recording
 
 pytestmark = [pytest.mark.integration, pytest.mark.no_azurite]
 
-FAST = {"retry_attempts": 3, "retry_initial_wait_seconds": 0.01, "retry_max_wait_seconds": 2, "timeout_seconds": 5}
-
-
-def settings_for(fake: AutotaskFake, **extra: Any) -> Any:
-    conn = {
-        "discovery_url": f"{fake.root_url}/ATServicesRest",
-        "username": fake.username,
-        "secret": fake.secret,
-        "integration_code": fake.integration_code,
-        "requests_per_hour": 10_000,
-    }
-    return load_settings(PSA_PROVIDER="autotask", PSA_MAX_INSTANCES="1", PSA_AUTOTASK={**conn, **FAST, **extra})
-
 
 @pytest.fixture
 def fake() -> Iterator[AutotaskFake]:
-    with AutotaskFake(spec=spec("autotask"), username=f"api{time.monotonic_ns()}@nw.example") as at:
+    username = f"api{time.monotonic_ns()}@nw.example"
+    with checked(AutotaskFake(spec=spec("autotask"), username=username), allow_put=False) as at:
         yield at
-        at.assert_conformant()
-        assert at.deletes == [] and at.request_count(method="PUT") == 0
-
-
-@pytest.fixture
-def wire() -> Recording:
-    return Recording()
 
 
 @pytest.fixture
 async def autotask(fake: AutotaskFake, wire: Recording) -> AsyncIterator[AutotaskConnector]:
-    connector = build_connector(settings_for(fake), transport=wire)
-    assert isinstance(connector, AutotaskConnector)
-    try:
+    async with connected(AutotaskConnector, connector_settings(fake), wire) as connector:
         yield connector
-    finally:
-        await connector.aclose()
 
 
 def company(fake: AutotaskFake, name: str = "Northwind", **fields: Any) -> str:
     return str(fake.load(clients=[{"companyName": name, "companyType": 1, **fields}]).clients[0])
 
 
-def stored(fake: AutotaskFake, contact_id: str) -> dict[str, Any]:
-    [record] = [c for c in fake.contacts() if str(c["id"]) == contact_id]
-    return record
-
-
-ANN = ContactFields(
-    first_name="Ann",
-    last_name="Lee",
-    email="ann@northwind.example",
-    phone="+44 20 7946 0000",
-    mobile="+44 7700 900000",
-    title="Buyer",
-    department="Sales",
-    street="1 High St",
-    city="Leeds",
-    state="West Yorkshire",
-    postal_code="LS1 1AA",
-)
+ANN = ann(**ADDRESS)
 
 
 async def test_r4_1_a_created_contact_holds_every_field_autotask_has(

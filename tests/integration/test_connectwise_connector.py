@@ -10,52 +10,29 @@ from typing import Any
 
 import pytest
 
-from shared.config import load_settings
 from shared.devtools.psa_fakes import ConnectWiseFake
 from shared.errors import PsaRefused, PsaUnavailable
 from shared.models import ClientMicrosoftFacts, ContactFields, MicrosoftFacts
 from shared.psa.connectwise import ConnectWiseConnector
 from shared.psa.port import ContactChange, NewContact
-from shared.psa.registry import build_connector
+from tests.integration.connector_support import ADDRESS, ann, checked, connected, connector_settings
 from tests.integration.psa_fakes_http import spec
-from tests.integration.psa_http import FAST_RETRIES, Recording
+from tests.integration.psa_http import Recording
 
 pytestmark = [pytest.mark.integration, pytest.mark.no_azurite]
 
 
-def settings_for(fake: ConnectWiseFake, **extra: Any) -> Any:
-    conn = {
-        "base_url": fake.base_url,
-        "company_id": fake.company_id,
-        "public_key": fake.public_key,
-        "private_key": fake.private_key,
-        "client_id": fake.client_id,
-    }
-    fast = {k: v for k, v in FAST_RETRIES.items() if k != "burst"}
-    return load_settings(PSA_PROVIDER="connectwise", PSA_MAX_INSTANCES="1", PSA_CONNECTWISE={**conn, **fast, **extra})
-
-
 @pytest.fixture
 def fake() -> Iterator[ConnectWiseFake]:
-    with ConnectWiseFake(spec=spec("connectwise")) as cw:
+    with checked(ConnectWiseFake(spec=spec("connectwise")), allow_put=False) as cw:  # PUT blanks what it does not send
         yield cw
-        cw.assert_conformant()
-        assert cw.deletes == [] and cw.request_count(method="PUT") == 0  # PUT blanks what it does not send
-
-
-@pytest.fixture
-def wire() -> Recording:
-    return Recording()
 
 
 @pytest.fixture
 async def cw(fake: ConnectWiseFake, wire: Recording) -> AsyncIterator[ConnectWiseConnector]:
-    connector = build_connector(settings_for(fake, entra_id_field="Entra Object ID"), transport=wire)
-    assert isinstance(connector, ConnectWiseConnector)
-    try:
+    settings = connector_settings(fake, entra_id_field="Entra Object ID")
+    async with connected(ConnectWiseConnector, settings, wire) as connector:
         yield connector
-    finally:
-        await connector.aclose()
 
 
 def company(fake: ConnectWiseFake, name: str = "Northwind", **fields: Any) -> str:
@@ -66,20 +43,7 @@ def stored(fake: ConnectWiseFake, contact_id: str) -> dict[str, Any]:
     return fake.entity("contact", int(contact_id))
 
 
-ANN = ContactFields(
-    first_name="Ann",
-    last_name="Lee",
-    email="ann@northwind.example",
-    phone="+44 20 7946 0000",
-    mobile="+44 7700 900000",
-    title="Buyer",
-    department="Sales",
-    street="1 High St",
-    city="Leeds",
-    state="West Yorkshire",
-    postal_code="LS1 1AA",
-    country="UK",
-)
+ANN = ann(**ADDRESS, country="UK")
 
 
 async def test_r4_1_a_created_contact_holds_every_field_connectwise_has(
@@ -126,22 +90,17 @@ async def test_r8_5_in_a_database_without_contacts_the_entra_id_field_is_learned
 
 async def test_r8_5_the_entra_id_can_live_in_a_user_defined_field(fake: ConnectWiseFake, wire: Recording) -> None:
     client_id = company(fake)
-    connector = build_connector(settings_for(fake, entra_id_field="userDefinedField3"), transport=wire)
-    try:
+    settings = connector_settings(fake, entra_id_field="userDefinedField3")
+    async with connected(ConnectWiseConnector, settings, wire) as connector:
         made = await connector.create_contact(client_id, ANN, entra_user_id="oid-ann")
         [listed] = await connector.list_contacts(client_id)
-    finally:
-        await connector.aclose()
 
     assert stored(fake, made.id)["userDefinedField3"] == "oid-ann" and listed.entra_user_id == "oid-ann"
 
 
 async def test_r8_5_without_a_configured_field_capabilities_say_no_entra_id(fake: ConnectWiseFake) -> None:
-    connector = build_connector(settings_for(fake))
-    try:
+    async with connected(ConnectWiseConnector, connector_settings(fake)) as connector:
         assert connector.capabilities.entra_id_field is False
-    finally:
-        await connector.aclose()
 
 
 async def test_lists_page_forward_only_by_page_id(fake: ConnectWiseFake, cw: ConnectWiseConnector) -> None:
@@ -301,14 +260,11 @@ async def test_r8_7_a_throttle_waits_as_asked_and_never_fails_a_user(
 async def test_r8_7_connectwises_own_limit_is_waited_out() -> None:
     with ConnectWiseFake(spec=spec("connectwise"), rate_limit=5, rate_window=1.0) as fake:
         client_id = company(fake)
-        connector = build_connector(settings_for(fake, retry_attempts=8))
-        try:
+        async with connected(ConnectWiseConnector, connector_settings(fake, retry_attempts=8)) as connector:
             made = [
                 await connector.create_contact(client_id, ContactFields(first_name=f"P{i}"), entra_user_id=f"o{i}")
                 for i in range(12)
             ]
-        finally:
-            await connector.aclose()
         fake.assert_conformant()
 
     assert fake.throttled > 0 and len(made) == 12 and len(fake.contacts()) == 12

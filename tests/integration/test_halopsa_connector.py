@@ -6,93 +6,46 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from shared.config import load_settings
 from shared.devtools.psa_fakes import HaloFake
 from shared.errors import PsaRefused, PsaUnavailable
-from shared.models import ClientMicrosoftFacts, ContactFields, MicrosoftFacts
+from shared.models import ClientMicrosoftFacts, ContactFields
 from shared.psa.halopsa import HaloConnector
 from shared.psa.port import ContactChange, NewContact
-from shared.psa.registry import build_connector
+from tests.integration.connector_support import ADDRESS, ann, checked, connected, connector_settings, facts, stored
 from tests.integration.psa_fakes_http import spec
 from tests.integration.psa_http import Recording
 
 pytestmark = [pytest.mark.integration, pytest.mark.no_azurite]
 
-FAST = {"retry_attempts": 3, "retry_initial_wait_seconds": 0.01, "retry_max_wait_seconds": 2, "timeout_seconds": 5}
 FACT_FIELDS = ("CFazureLicense", "CFazureMfaStatus", "CFazureMfaMethods", "CFazureLastActivity")
-
-
-def settings_for(fake: HaloFake, **extra: Any) -> Any:
-    conn = {"base_url": fake.base_url, "client_id": fake.client_id, "client_secret": fake.client_secret}
-    return load_settings(
-        PSA_PROVIDER="halopsa",
-        PSA_MAX_INSTANCES="1",
-        PSA_HALOPSA={**conn, **FAST, "rate_limit_requests": 100_000, **extra},
-    )
 
 
 @pytest.fixture
 def fake() -> Iterator[HaloFake]:
-    with HaloFake(spec=spec("halopsa"), rate_limit=None) as halo:
+    with checked(HaloFake(spec=spec("halopsa"), rate_limit=None)) as halo:
         yield halo
-        halo.assert_conformant()
-        assert halo.deletes == []  # nothing is ever deleted in a PSA
-
-
-@pytest.fixture
-def wire() -> Recording:
-    return Recording()
 
 
 @pytest.fixture
 async def halo(fake: HaloFake, wire: Recording) -> AsyncIterator[HaloConnector]:
-    connector = build_connector(settings_for(fake), transport=wire)
-    assert isinstance(connector, HaloConnector)
-    try:
+    async with connected(HaloConnector, connector_settings(fake), wire) as connector:
         yield connector
-    finally:
-        await connector.aclose()
 
 
 def client(fake: HaloFake, name: str = "Northwind", **fields: Any) -> str:
     return str(fake.load(clients=[{"name": name, **fields}]).clients[0])
 
 
-def stored(fake: HaloFake, contact_id: str) -> dict[str, Any]:
-    [record] = [u for u in fake.contacts() if str(u["id"]) == contact_id]
-    return record
-
-
 def user_posts(wire: Recording) -> list[Any]:
     return [body for method, path, body in wire.sent if method == "POST" and path == "/api/Users"]
 
 
-ANN = ContactFields(
-    first_name="Ann",
-    last_name="Lee",
-    email="ann@northwind.example",
-    phone="+44 20 7946 0000",
-    mobile="+44 7700 900000",
-    title="Buyer",
-    department="Sales",
-    street="1 High St",
-    city="Leeds",
-    state="West Yorkshire",
-    postal_code="LS1 1AA",
-    country="UK",
-    office_location="Leeds 2",
-)
-FACTS = MicrosoftFacts(
-    license="Microsoft 365 Business Premium",
-    mfa_registered=True,
-    mfa_methods=["microsoftAuthenticatorPush", "sms"],
-    last_sign_in=datetime(2026, 4, 1, 9, 30, tzinfo=UTC),
-)
+ANN = ann(**ADDRESS, country="UK", office_location="Leeds 2")
+FACTS = facts()
 
 
 async def test_r4_1_a_created_user_holds_every_field_halo_has_on_the_clients_main_site(
@@ -125,11 +78,8 @@ async def test_lists_page_to_the_record_count_including_inactive_users(fake: Hal
     other = client(fake, "Southwind")
     people = [{"client_id": int(client_id), "name": f"P {i:03}", "inactive": i % 10 == 0} for i in range(23)]
     fake.load(contacts=[*people, {"client_id": int(other), "name": "Not mine"}])
-    connector = build_connector(settings_for(fake, page_size=5), transport=wire)
-    try:
+    async with connected(HaloConnector, connector_settings(fake, page_size=5), wire) as connector:
         contacts = await connector.list_contacts(client_id)
-    finally:
-        await connector.aclose()
 
     assert len(contacts) == 23 and sum(not c.active for c in contacts) == 3
     pages = [r for r in fake.requests if r.path == "/api/Users" and r.method == "GET"]
@@ -248,13 +198,12 @@ async def test_r8_4_facts_go_in_the_named_custom_fields_and_a_missing_one_is_a_n
 
 async def test_bulk_creates_and_changes_travel_as_arrays_of_batch_size(fake: HaloFake, wire: Recording) -> None:
     client_id = client(fake)
-    connector = build_connector(settings_for(fake, batch_size=4), transport=wire)
-    assert isinstance(connector, HaloConnector) and connector.capabilities.bulk
     new = [
         NewContact(f"oid-{i}", ContactFields(first_name=f"P{i}", last_name="Lee", email=f"p{i}@nw.example"))
         for i in range(10)
     ]
-    try:
+    async with connected(HaloConnector, connector_settings(fake, batch_size=4), wire) as connector:
+        assert connector.capabilities.bulk
         made = await connector.create_contacts(client_id, new)
         wire.sent.clear()
         changed = await connector.change_contacts(
@@ -268,8 +217,6 @@ async def test_bulk_creates_and_changes_travel_as_arrays_of_batch_size(fake: Hal
                 ContactChange(contact_id=made[0].id, active=False),  # type: ignore[union-attr]
             ],
         )
-    finally:
-        await connector.aclose()
 
     assert [m.entra_user_id for m in made if not isinstance(m, Exception)] == [f"oid-{i}" for i in range(10)]
     assert changed == [None] * 11
@@ -306,13 +253,13 @@ async def test_r8_7_a_throttle_without_retry_after_is_backed_off_and_never_fails
 async def test_r8_7_halos_rolling_window_is_respected_by_the_pacing() -> None:
     with HaloFake(spec=spec("halopsa"), rate_limit=8, rate_window=2.0) as fake:
         client_id = client(fake)
-        connector = build_connector(settings_for(fake, rate_limit_requests=8, rate_window_seconds=2.0, batch_size=1))
-        new = [NewContact(f"oid-{i}", ContactFields(first_name=f"P{i}", email=f"p{i}@nw.example")) for i in range(8)]
-        started = time.monotonic()
-        try:
+        settings = connector_settings(fake, rate_limit_requests=8, rate_window_seconds=2.0, batch_size=1)
+        async with connected(HaloConnector, settings) as connector:
+            new = [
+                NewContact(f"oid-{i}", ContactFields(first_name=f"P{i}", email=f"p{i}@nw.example")) for i in range(8)
+            ]
+            started = time.monotonic()
             results = await connector.create_contacts(client_id, new)
-        finally:
-            await connector.aclose()
         fake.assert_conformant()
 
     assert all(not isinstance(r, Exception) for r in results) and len(fake.contacts()) == 8
@@ -339,13 +286,10 @@ async def test_ten_concurrent_calls_fetch_one_token(fake: HaloFake, halo: HaloCo
 
 async def test_an_expired_token_is_renewed_before_it_is_used() -> None:
     with HaloFake(spec=spec("halopsa"), token_lifetime=1.0) as fake:
-        connector = build_connector(settings_for(fake))
-        try:
+        async with connected(HaloConnector, connector_settings(fake)) as connector:
             await connector.list_clients()
             await asyncio.sleep(1.1)
             await connector.list_clients()
-        finally:
-            await connector.aclose()
         fake.assert_conformant()
 
     assert fake.token_requests == 2 and fake.throttled == 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,10 +12,10 @@ import pytest
 from shared.config import load_settings
 from shared.devtools.psa_fakes import SyncroFake
 from shared.errors import PsaRefused, PsaUnavailable
-from shared.models import ClientMicrosoftFacts, ContactFields, MicrosoftFacts
+from shared.models import ClientMicrosoftFacts, ContactFields
 from shared.psa.port import ContactChange, NewContact
-from shared.psa.registry import build_connector
 from shared.psa.syncro import SyncroConnector
+from tests.integration.connector_support import ADDRESS, ann, checked, connected, connector_settings, facts, stored
 from tests.integration.psa_http import FAST_RETRIES, Recording
 
 pytestmark = [pytest.mark.integration, pytest.mark.no_azurite]
@@ -24,62 +23,22 @@ pytestmark = [pytest.mark.integration, pytest.mark.no_azurite]
 
 @pytest.fixture
 def fake() -> Iterator[SyncroFake]:
-    with SyncroFake(page_size=25) as syncro:
+    with checked(SyncroFake(page_size=25)) as syncro:
         yield syncro
-        syncro.assert_conformant()
-        assert syncro.deletes == []  # nothing is ever deleted in a PSA
-
-
-@pytest.fixture
-def wire() -> Recording:
-    return Recording()
 
 
 @pytest.fixture
 async def syncro(fake: SyncroFake, wire: Recording) -> AsyncIterator[SyncroConnector]:
-    settings = load_settings(
-        PSA_PROVIDER="syncro",
-        PSA_MAX_INSTANCES="1",
-        PSA_SYNCRO={"base_url": fake.base_url, "api_key": fake.api_key, **FAST_RETRIES},
-    )
-    connector = build_connector(settings, transport=wire)
-    assert isinstance(connector, SyncroConnector)
-    try:
+    async with connected(SyncroConnector, connector_settings(fake), wire) as connector:
         yield connector
-    finally:
-        await connector.aclose()
 
 
 def customer(fake: SyncroFake, name: str = "Northwind", **fields: Any) -> str:
     return str(fake.load(clients=[{"business_name": name, **fields}]).clients[0])
 
 
-def stored(fake: SyncroFake, contact_id: str) -> dict[str, Any]:
-    [record] = [c for c in fake.contacts() if str(c["id"]) == contact_id]
-    return record
-
-
-ANN = ContactFields(
-    first_name="Ann",
-    last_name="Lee Smith",
-    email="ann@northwind.example",
-    phone="+44 20 7946 0000",
-    mobile="+44 7700 900000",
-    title="Buyer",
-    department="Sales",
-    street="1 High St",
-    city="Leeds",
-    state="West Yorkshire",
-    postal_code="LS1 1AA",
-    country="UK",
-)
-FACTS = MicrosoftFacts(
-    license="Microsoft 365 Business Premium",
-    licenses=["SPB"],
-    mfa_registered=True,
-    mfa_methods=["microsoftAuthenticatorPush", "sms"],
-    last_sign_in=datetime(2026, 4, 1, 9, 30, tzinfo=UTC),
-)
+ANN = ann(last_name="Lee Smith", **ADDRESS, country="UK")
+FACTS = facts(licenses=["SPB"])
 
 
 async def test_r4_1_a_created_contact_holds_every_field_syncro_has(
@@ -117,11 +76,8 @@ async def test_r8_1_a_title_syncro_takes_on_create_costs_no_second_request(wire:
         settings = load_settings(
             PSA_PROVIDER="syncro", PSA_SYNCRO={"base_url": fake.base_url, "api_key": fake.api_key, **FAST_RETRIES}
         )
-        connector = build_connector(settings, transport=wire)
-        try:
+        async with connected(SyncroConnector, settings, wire) as connector:
             await connector.create_contact(customer(fake), ANN, entra_user_id="u1")
-        finally:
-            await connector.aclose()
         fake.assert_conformant()
 
     assert [m for m, _, _ in wire.sent] == ["POST"]
@@ -294,14 +250,10 @@ async def test_r8_7_syncros_own_rate_limit_without_retry_after_is_backed_off_and
             PSA_PROVIDER="syncro",
             PSA_SYNCRO={"base_url": fake.base_url, "api_key": fake.api_key, **FAST_RETRIES, "retry_attempts": 8},
         )
-        connector = build_connector(settings)
-        assert isinstance(connector, SyncroConnector)
-        client_id = str(fake.load(clients=[{"business_name": "Northwind"}]).clients[0])
-        new = [NewContact(f"u{i}", ContactFields(first_name=f"P{i}", email=f"p{i}@nw.example")) for i in range(20)]
-        try:
+        async with connected(SyncroConnector, settings) as connector:
+            client_id = str(fake.load(clients=[{"business_name": "Northwind"}]).clients[0])
+            new = [NewContact(f"u{i}", ContactFields(first_name=f"P{i}", email=f"p{i}@nw.example")) for i in range(20)]
             results = await connector.create_contacts(client_id, new)
-        finally:
-            await connector.aclose()
         fake.assert_conformant()
 
     assert fake.throttled > 0 and connector.stats.throttled == fake.throttled
