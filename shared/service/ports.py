@@ -19,7 +19,6 @@ from shared.graph.pages import (
     SecureScore,
     SubscribedSku,
 )
-from shared.graph.subscriptions import GraphSubscription, SubscriptionRequest
 from shared.models import (
     Ambiguity,
     AmbiguityStatus,
@@ -37,7 +36,7 @@ from shared.models import (
 )
 from shared.models.licenses import SkuUsage
 from shared.models.runs import AttemptUser, RunTotals
-from shared.models.subscriptions import ChangeMark, TenantSubscription
+from shared.models.subscriptions import ChangeMark, GraphSubscription, SubscriptionRequest, TenantSubscription
 from shared.store.facts import ScorePoint
 from shared.store.notify_queue import NotifyMessage
 from shared.store.queue import TenantMessage
