@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from shared.errors import NotFound
-from shared.graph.pages import Organization
 from shared.models import MappingStatus, PsaClient, RunType, TenantStatus, Trigger, VerifiedDomain
+from shared.models.graph_reads import Organization
 from shared.service.directory import client_contacts, list_clients
 from shared.service.run_history import runs_page
 from shared.service.runs import start_run

@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 
 from shared.errors import GraphError, GraphForbidden, PsaUnavailable
-from shared.graph.pages import SecureScore, SubscribedSku
 from shared.models import (
     EntraUser,
     Filters,
@@ -22,6 +21,7 @@ from shared.models import (
     TenantStatus,
     Trigger,
 )
+from shared.models.graph_reads import SecureScore, SubscribedSku
 from shared.service.app import App
 from shared.service.delta_pass import NO_CHANGES
 from shared.service.runs import start_run
