@@ -37,8 +37,8 @@ from shared.models.graph_reads import (
 )
 from shared.models.licenses import SkuUsage
 from shared.models.runs import AttemptUser, RunTotals
+from shared.models.secure_score import ScorePoint
 from shared.models.subscriptions import ChangeMark, GraphSubscription, SubscriptionRequest, TenantSubscription
-from shared.store.facts import ScorePoint
 from shared.store.notify_queue import NotifyMessage
 from shared.store.queue import TenantMessage
 from shared.sync.snapshot import UserSnapshot

@@ -8,9 +8,9 @@ from datetime import timedelta
 from shared.errors import NotFound
 from shared.models.base import WireModel
 from shared.models.licenses import SkuUsage
+from shared.models.secure_score import ScorePoint
 from shared.service.app import App
 from shared.store.entities import check_key
-from shared.store.facts import ScorePoint
 
 __all__ = ["LicenseReportRow", "ScoreTrend", "license_report", "score_trend", "secure_score_trend"]
 

@@ -10,8 +10,8 @@ import pytest
 from shared.errors import NotFound
 from shared.models import PsaClient, Tenant
 from shared.models.licenses import SkuUsage
+from shared.models.secure_score import ScorePoint
 from shared.service.reports import license_report, secure_score_trend
-from shared.store.facts import ScorePoint
 from tests.unit.fakes import FakeGraph, MemoryPsa, fake_app
 
 NOW = datetime(2025, 3, 3, tzinfo=UTC)

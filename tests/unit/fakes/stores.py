@@ -29,6 +29,7 @@ from shared.models import (
 )
 from shared.models.licenses import SkuUsage
 from shared.models.runs import AttemptUser, RunTotals
+from shared.models.secure_score import ScorePoint
 from shared.service.ports import (
     AmbiguityStore,
     CursorStore,
@@ -44,7 +45,6 @@ from shared.service.ports import (
     WebhookReceipts,
     WorkQueue,
 )
-from shared.store.facts import ScorePoint
 from shared.store.queue import TenantMessage
 from shared.sync.snapshot import UserSnapshot
 
