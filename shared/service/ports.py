@@ -36,11 +36,10 @@ from shared.models.graph_reads import (
     SubscribedSku,
 )
 from shared.models.licenses import SkuUsage
+from shared.models.queue import NotifyMessage, TenantMessage
 from shared.models.runs import AttemptUser, RunTotals
 from shared.models.secure_score import ScorePoint
 from shared.models.subscriptions import ChangeMark, GraphSubscription, SubscriptionRequest, TenantSubscription
-from shared.store.notify_queue import NotifyMessage
-from shared.store.queue import TenantMessage
 from shared.sync.snapshot import UserSnapshot
 
 __all__ = [

@@ -22,12 +22,12 @@ from shared.models import (
     Trigger,
 )
 from shared.models.graph_reads import SecureScore, SubscribedSku
+from shared.models.queue import TenantMessage
 from shared.service.app import App
 from shared.service.delta_pass import NO_CHANGES
 from shared.service.runs import start_run
 from shared.service.sync_tenant import BUSY_RETRY_SECONDS, sync_tenant
 from shared.service.tenant_reads import SECURE_SCORE_NOTE
-from shared.store.queue import TenantMessage
 from shared.sync.facts import P1_NOTE
 from tests.unit.fakes import (
     FakeClock,

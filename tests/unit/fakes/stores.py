@@ -28,6 +28,7 @@ from shared.models import (
     UserOutcome,
 )
 from shared.models.licenses import SkuUsage
+from shared.models.queue import TenantMessage
 from shared.models.runs import AttemptUser, RunTotals
 from shared.models.secure_score import ScorePoint
 from shared.service.ports import (
@@ -45,7 +46,6 @@ from shared.service.ports import (
     WebhookReceipts,
     WorkQueue,
 )
-from shared.store.queue import TenantMessage
 from shared.sync.snapshot import UserSnapshot
 
 __all__ = [
