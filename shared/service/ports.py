@@ -1,7 +1,11 @@
 """The ports: what the use cases need of storage, the queue and Microsoft Graph, each a small Protocol
 named for its role. Adapters are named for the technology (`TableLinkStore`, `GraphUserDirectory`, …)
 and built in one place, `shared.bootstrap.build_app`; the unit tests' in-memory fakes satisfy the same
-Protocols. The PSA's port is `shared.psa.port.PsaConnector`."""
+Protocols. The PSA's port is `shared.psa.port.PsaConnector`.
+
+What the ports take and return lives in `shared.models`, or here where it holds the app's errors
+(`FixedReads`), never in an adapter: the adapters import it from there (import-linter's "service"
+and "adapters" contracts, pyproject.toml)."""
 
 from __future__ import annotations
 
