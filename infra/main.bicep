@@ -204,7 +204,7 @@ var stem = toLower(baseName)
 var functionAppName = 'func-${stem}-${suffix}'
 var deploymentContainerName = 'app-package-${take(suffix, 8)}'
 
-// Must equal shared/store/names.py: TABLES, SYNC_QUEUE and POISON_QUEUE.
+// Must equal shared/store/names.py: TABLES, and shared/models/queue.py: SYNC_QUEUE and POISON_QUEUE.
 // tests/unit/test_deploy_settings.py compares these lists with the code.
 var tableNames = [
   'Tenants'

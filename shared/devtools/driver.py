@@ -20,8 +20,8 @@ from azure.functions.queue import QueueMessage as FuncQueueMessage
 from azure.storage.queue import QueueMessage
 from azure.storage.queue.aio import QueueClient
 
+from shared.models.queue import POISON_QUEUE, SYNC_QUEUE
 from shared.store.account import StorageAccount
-from shared.store.names import POISON_QUEUE, SYNC_QUEUE
 
 __all__ = ["Handler", "QueueDriver"]
 

@@ -8,7 +8,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -29,21 +28,22 @@ from shared.errors import GraphError, GraphRequestRefused
 from shared.graph.auth import TenantTokenProvider
 from shared.graph.batch import BatchAnswer, BatchStep, send_batch
 from shared.graph.errors import graph_error_for
-from shared.graph.fixed_reads import FixedReads
 from shared.graph.limits import RequestLimiter
-from shared.graph.pages import (
+from shared.graph.pages import Page
+from shared.graph.subscriptions import GraphSubscriptions
+from shared.models import USER_SELECT, EntraUser
+from shared.models.graph_reads import (
     DelegatedAdminCustomer,
     DelegatedAdminRelationship,
+    DeltaResult,
     Organization,
-    Page,
     RegistrationDetail,
     SecureScore,
     SubscribedSku,
 )
-from shared.graph.subscriptions import GraphSubscriptions
-from shared.models import USER_SELECT, EntraUser
+from shared.service.ports import FixedReads
 
-__all__ = ["DeltaResult", "FixedReads", "GraphTenantDirectory", "GraphUserDirectory", "new_http_client"]
+__all__ = ["GraphTenantDirectory", "GraphUserDirectory", "new_http_client"]
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -59,12 +59,6 @@ def new_http_client(base_url: str, timeout: float = 60.0) -> httpx.AsyncClient:
         base_url=base_url, timeout=timeout, limits=httpx.Limits(max_connections=50, max_keepalive_connections=20)
     )
     return GraphClientFactory.create_with_default_middleware(client=client)  # type: ignore[no-any-return]
-
-
-@dataclass(frozen=True)
-class DeltaResult:
-    users: list[EntraUser]
-    delta_link: str
 
 
 class GraphUserDirectory:
@@ -179,7 +173,7 @@ class GraphTenantDirectory:
         return page.value[0] if page.value else None
 
     async def fixed_reads(self, *, delta_start: str | None = None, p1: bool = True) -> FixedReads:
-        """A full pass's reads in one `$batch` (`shared.graph.fixed_reads`): the first page of users (with
+        """A full pass's reads in one `$batch` (`shared.service.ports.FixedReads`): the first page of users (with
         sign-in activity when `p1`), the subscribed SKUs, the latest Secure Score, the MFA report's first
         page (when `p1`: a tenant without Entra ID P1 answers it 403) and, given `delta_start` (a
         `$deltatoken=latest` link), the delta start, which every other request depends on: Graph runs it

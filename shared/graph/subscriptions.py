@@ -9,38 +9,22 @@ Graph's errors arrive as the app's (`shared.graph.errors`): a refused request is
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from kiota_abstractions.request_information import RequestInformation
 from msgraph.generated.models.subscription import Subscription
 from msgraph.graph_service_client import GraphServiceClient
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 
 from shared.errors import GraphError
-from shared.models.base import WireModel
+from shared.models.subscriptions import GraphSubscription, SubscriptionRequest
 
-__all__ = ["CHANGE_TYPES", "GraphSubscription", "GraphSubscriptions", "SubscriptionRequest"]
+__all__ = ["CHANGE_TYPES", "GraphSubscriptions"]
 
 CHANGE_TYPES = "updated,deleted"  # Graph delivers a new user as "updated"
 RESOURCE = "users"
 
 Send = Callable[[RequestInformation], Awaitable[bytes | None]]
-
-
-@dataclass(frozen=True)
-class SubscriptionRequest:
-    notification_url: str
-    lifecycle_url: str
-    client_state: str  # never logged: Graph echoes it in every notification
-    expires_at: datetime
-
-
-class GraphSubscription(WireModel):
-    id: str = Field(min_length=1)
-    expiration_date_time: datetime
-    resource: str | None = None
-    change_type: str | None = None
 
 
 class GraphSubscriptions:

@@ -1,8 +1,10 @@
-"""Graph change notifications (issue 15): a tenant's subscription, the mark that coalesces its
-notifications, and the notifications Graph posts to the app, as they arrive."""
+"""Graph change notifications (issue 15): a tenant's subscription, what is asked of Graph for one and
+what Graph answers, the mark that coalesces its notifications, and the notifications Graph posts to the
+app, as they arrive."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -13,10 +15,12 @@ from shared.models.base import WireModel
 
 __all__ = [
     "ChangeMark",
+    "GraphSubscription",
     "LifecycleEvent",
     "Notification",
     "NotificationBatch",
     "NotificationCounts",
+    "SubscriptionRequest",
     "SubscriptionStatus",
     "TenantSubscription",
 ]
@@ -42,6 +46,25 @@ class TenantSubscription(WireModel):
     attempted_at: datetime  # the last create, renewal or reauthorization asked of Graph
     created_at: datetime | None = None
     renewed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SubscriptionRequest:
+    """A subscription to create (`TenantSubscriptions.create`)."""
+
+    notification_url: str
+    lifecycle_url: str
+    client_state: str  # never logged: Graph echoes it in every notification
+    expires_at: datetime
+
+
+class GraphSubscription(WireModel):
+    """A subscription as Graph answers a create or a renewal."""
+
+    id: str = Field(min_length=1)
+    expiration_date_time: datetime
+    resource: str | None = None
+    change_type: str | None = None
 
 
 class ChangeMark(WireModel):

@@ -23,10 +23,10 @@ from datetime import timedelta
 
 from shared.errors import ConfigError, NotFound
 from shared.models import RunRecord, RunType, Trigger
+from shared.models.queue import NotifyKind, NotifyMessage
 from shared.service.app import App
 from shared.service.ports import ChangeMarks, NotifyQueue
 from shared.service.runs import start_run
-from shared.store.notify_queue import NotifyKind, NotifyMessage
 
 __all__ = ["FOLLOW_UP_SECONDS", "STALE_MARK", "coalesced_pass", "note_changes"]
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from shared.models.queue import NotifyKind, NotifyMessage
 from shared.models.subscriptions import (
     LifecycleEvent,
     Notification,
@@ -34,7 +35,6 @@ from shared.models.subscriptions import (
 from shared.service.app import App
 from shared.service.coalesce import note_changes
 from shared.service.subscriptions import notifications_on, subscription_store
-from shared.store.notify_queue import NotifyKind, NotifyMessage
 
 __all__ = ["MAX_BODY", "Intake", "receive_changes", "receive_lifecycle"]
 

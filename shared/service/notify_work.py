@@ -1,13 +1,13 @@
-"""The change-notification messages of the tenant-sync queue (`shared.store.notify_queue`): the end of
+"""The change-notification messages of the tenant-sync queue (`shared.models.queue`): the end of
 a tenant's window, and the lifecycle work Graph asked for. A failure raises, so the host retries the
 message like any other (a redelivered `coalesce` starts its pass even if the first try took the mark)."""
 
 from __future__ import annotations
 
+from shared.models.queue import NotifyKind, NotifyMessage
 from shared.service.app import App
 from shared.service.coalesce import coalesced_pass
 from shared.service.subscriptions import reauthorize, recreate
-from shared.store.notify_queue import NotifyKind, NotifyMessage
 
 __all__ = ["handle_notify_message"]
 

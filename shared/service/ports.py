@@ -1,25 +1,20 @@
 """The ports: what the use cases need of storage, the queue and Microsoft Graph, each a small Protocol
 named for its role. Adapters are named for the technology (`TableLinkStore`, `GraphUserDirectory`, …)
 and built in one place, `shared.bootstrap.build_app`; the unit tests' in-memory fakes satisfy the same
-Protocols. The PSA's port is `shared.psa.port.PsaConnector`."""
+Protocols. The PSA's port is `shared.psa.port.PsaConnector`.
+
+What the ports take and return lives in `shared.models`, or here where it holds the app's errors
+(`FixedReads`), never in an adapter: the adapters import it from there (import-linter's "service"
+and "adapters" contracts, pyproject.toml)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from shared.graph.client import DeltaResult
-from shared.graph.fixed_reads import FixedReads
-from shared.graph.pages import (
-    DelegatedAdminCustomer,
-    DelegatedAdminRelationship,
-    Organization,
-    RegistrationDetail,
-    SecureScore,
-    SubscribedSku,
-)
-from shared.graph.subscriptions import GraphSubscription, SubscriptionRequest
+from shared.errors import GraphError
 from shared.models import (
     Ambiguity,
     AmbiguityStatus,
@@ -35,12 +30,20 @@ from shared.models import (
     TenantResult,
     UserOutcome,
 )
+from shared.models.graph_reads import (
+    DelegatedAdminCustomer,
+    DelegatedAdminRelationship,
+    DeltaResult,
+    Organization,
+    RegistrationDetail,
+    SecureScore,
+    SubscribedSku,
+)
 from shared.models.licenses import SkuUsage
+from shared.models.queue import NotifyMessage, TenantMessage
 from shared.models.runs import AttemptUser, RunTotals
-from shared.models.subscriptions import ChangeMark, TenantSubscription
-from shared.store.facts import ScorePoint
-from shared.store.notify_queue import NotifyMessage
-from shared.store.queue import TenantMessage
+from shared.models.secure_score import ScorePoint
+from shared.models.subscriptions import ChangeMark, GraphSubscription, SubscriptionRequest, TenantSubscription
 from shared.sync.snapshot import UserSnapshot
 
 __all__ = [
@@ -48,6 +51,7 @@ __all__ = [
     "CallbackKeys",
     "ChangeMarks",
     "CursorStore",
+    "FixedReads",
     "LeaseStore",
     "LicenseUsageStore",
     "LinkStore",
@@ -65,7 +69,10 @@ __all__ = [
     "UserDirectory",
     "WebhookReceipts",
     "WorkQueue",
+    "value",
 ]
+
+T = TypeVar("T")
 
 
 class TenantStore(Protocol):
@@ -283,6 +290,29 @@ class SecureScoreStore(Protocol):
 class LicenseUsageStore(Protocol):
     async def replace(self, tenant_id: str, rows: Sequence[SkuUsage]) -> None: ...
     async def list(self, tenant_id: str | None = None) -> list[SkuUsage]: ...
+
+
+@dataclass(frozen=True)
+class FixedReads:
+    """What every full pass reads of a tenant, in one `$batch` (`TenantDirectory.fixed_reads`): the
+    users (the first page in the batch, the rest followed), the subscribed SKUs, the latest Secure
+    Score, the MFA report (on a tenant that may have Entra ID P1) and the delta start. Each read keeps
+    its own outcome, its value or the `GraphError` its own answer maps to, so the caller decides what
+    degrades (`shared.service.tenant_reads`); `value` raises the error of a read that must not fail."""
+
+    users: list[EntraUser] | GraphError  # every user, with sign-in activity when `sign_in_activity`
+    skus: list[SubscribedSku] | GraphError
+    secure_score: SecureScore | GraphError | None
+    registration_details: list[RegistrationDetail] | GraphError | None = None  # None: not asked
+    delta_link: str | GraphError | None = None  # None: not asked
+    sign_in_activity: bool = False
+
+
+def value(read: T | GraphError) -> T:
+    """The read's value, or its error raised."""
+    if isinstance(read, GraphError):
+        raise read
+    return read
 
 
 class TenantDirectory(Protocol):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from shared.errors import NotFound
+from shared.errors import NotFound, ValidationFailed
 from shared.models.base import WireModel
+from shared.models.keys import is_storage_key
 from shared.models.licenses import SkuUsage
+from shared.models.secure_score import ScorePoint
 from shared.service.app import App
-from shared.store.entities import check_key
-from shared.store.facts import ScorePoint
 
 __all__ = ["LicenseReportRow", "ScoreTrend", "license_report", "score_trend", "secure_score_trend"]
 
@@ -34,7 +34,9 @@ class ScoreTrend(WireModel):
 async def license_report(app: App, tenant_id: str | None = None) -> list[LicenseReportRow]:
     """Every tenant's licence usage as of its last full pass (or one tenant's), by tenant name then SKU."""
     tenants = {t.tenant_id: t for t in await app.tenants.list()}
-    if tenant_id is not None and check_key(tenant_id, "tenantId") not in tenants:
+    if tenant_id is not None and not is_storage_key(tenant_id):
+        raise ValidationFailed(f"tenantId {tenant_id!r} cannot be used as a storage key", field="tenantId")
+    if tenant_id is not None and tenant_id not in tenants:
         raise NotFound(f"tenant {tenant_id} not found")
     rows = [
         LicenseReportRow.model_validate(

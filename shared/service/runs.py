@@ -19,9 +19,9 @@ from shared.models import (
     Trigger,
     UserOutcome,
 )
+from shared.models.queue import TenantMessage
 from shared.models.runs import RunTotals
 from shared.service.app import App
-from shared.store.queue import TenantMessage
 from shared.sync.attempts import unconfirmed
 
 __all__ = [

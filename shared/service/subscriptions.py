@@ -21,9 +21,8 @@ from datetime import datetime, timedelta
 from pydantic import SecretStr
 
 from shared.errors import ConfigError, GraphError, GraphRequestRefused, SyncError
-from shared.graph.subscriptions import SubscriptionRequest
 from shared.models import Mapping, MappingStatus
-from shared.models.subscriptions import SubscriptionStatus, TenantSubscription
+from shared.models.subscriptions import SubscriptionRequest, SubscriptionStatus, TenantSubscription
 from shared.service.app import App
 from shared.service.ports import SubscriptionStore
 

@@ -29,12 +29,12 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from shared.errors import DeltaExpired, GraphError, GraphPermanent, StorageError
 from shared.models import MappingStatus, RunRecord, TenantResult, TenantStatus
+from shared.models.queue import TenantMessage
 from shared.service.app import App
 from shared.service.delta_pass import delta_pass
 from shared.service.full_pass import full_pass
 from shared.service.runs import FINAL, fail_tenant, settle_run
 from shared.service.tenant_pass import TenantPass
-from shared.store.queue import TenantMessage
 from shared.sync.pass_policy import full_pass_reason
 
 __all__ = ["BUSY_RETRY_SECONDS", "LEASE_TTL", "lease_owner", "sync_tenant"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from shared.errors import PsaError, PsaUnavailable
+from shared.models.secure_score import ScorePoint
 from shared.service.app import App
 from shared.service.tenant_reads import TenantReads
-from shared.store.facts import ScorePoint
 from shared.sync.client_facts import client_facts, client_facts_changed
 from shared.sync.licenses import license_usage
 

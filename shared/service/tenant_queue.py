@@ -7,13 +7,11 @@ import logging
 
 from pydantic import ValidationError
 
+from shared.models.queue import POISON_QUEUE, SYNC_QUEUE, TenantMessage, is_notify_message
 from shared.service.app import App
 from shared.service.notify_work import handle_notify_message
 from shared.service.runs import fail_tenant
 from shared.service.sync_tenant import sync_tenant
-from shared.store.names import POISON_QUEUE, SYNC_QUEUE
-from shared.store.notify_queue import is_notify_message
-from shared.store.queue import TenantMessage
 
 __all__ = ["POISON_QUEUE", "SYNC_QUEUE", "fail_from_poison", "sync_from_message"]
 

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from shared.errors import GraphError, GraphForbidden, GraphPermanent
-from shared.graph.fixed_reads import value
-from shared.graph.pages import SecureScore, SubscribedSku
 from shared.models import USER_SELECT, EntraUser
-from shared.service.ports import TenantDirectory
+from shared.models.graph_reads import SecureScore, SubscribedSku
+from shared.service.ports import TenantDirectory, value
 from shared.sync.facts import P1_NOTE, FactsInputs, MfaRegistration
 
 __all__ = ["TenantReads", "latest_delta_url", "read_full_pass"]

@@ -13,8 +13,9 @@ from azure.storage.queue.aio import QueueClient, QueueServiceClient
 
 from shared.config import Settings
 from shared.errors import ConfigError
+from shared.models.queue import POISON_QUEUE, SYNC_QUEUE
 from shared.store.failures import QUEUE_OPTIONS, TABLE_OPTIONS, StorageFailurePolicy
-from shared.store.names import POISON_QUEUE, SYNC_QUEUE, TABLES
+from shared.store.names import TABLES
 
 __all__ = ["StorageAccount", "StorageHooks"]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, TypeVar
 
@@ -14,6 +13,7 @@ from azure.data.tables.aio import TableClient
 from pydantic import BaseModel
 
 from shared.errors import StorageError, ValidationFailed
+from shared.models.keys import is_storage_key
 
 __all__ = [
     "BATCH_LIMIT",
@@ -32,12 +32,11 @@ M = TypeVar("M", bound=BaseModel)
 
 BATCH_LIMIT = 100  # operations in one entity group transaction (one partition)
 PROPERTY_LIMIT = 64 * 1024  # bytes in one property value; strings count as UTF-16
-_BAD_KEY = re.compile(r"[/\\#?\x00-\x1f\x7f-\x9f]")
 
 
 def check_key(value: str, what: str = "key") -> str:
-    """Table keys may not hold / \\ # ? or control characters, nor exceed 1 KiB."""
-    if not value or _BAD_KEY.search(value) or len(value) > 512:
+    """Table keys may not hold / \\ # ? or control characters, nor exceed 1 KiB (`is_storage_key`)."""
+    if not is_storage_key(value):
         raise ValidationFailed(f"{what} {value!r} cannot be used as a storage key", field=what)
     return value
 

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from shared.models.base import WireModel
+from shared.models.secure_score import ScorePoint
 from shared.store.account import StorageAccount
 from shared.store.entities import check_key, query_models, to_entity
 from shared.store.names import Table
 
-__all__ = ["ScorePoint", "TableSecureScoreStore"]
-
-
-class ScorePoint(WireModel):
-    date: date
-    current_score: float
-    max_score: float | None = None
-    tenant_id: str
+__all__ = ["TableSecureScoreStore"]
 
 
 class TableSecureScoreStore:

@@ -1,8 +1,9 @@
-"""Names of every table and queue the app uses; Bicep, host.json and tests read them from here."""
+"""Names of every table the app uses; Bicep and tests read them from here. The queues' names are
+`shared.models.queue`'s (the trigger binds them too)."""
 
 from __future__ import annotations
 
-__all__ = ["POISON_QUEUE", "SYNC_QUEUE", "TABLES", "Table"]
+__all__ = ["TABLES", "Table"]
 
 
 class Table:
@@ -26,7 +27,3 @@ class Table:
 TABLES: tuple[str, ...] = tuple(
     value for name, value in vars(Table).items() if not name.startswith("_") and isinstance(value, str)
 )
-
-# One message per tenant; the host moves a message here after its last failed try.
-SYNC_QUEUE = "tenant-sync"
-POISON_QUEUE = f"{SYNC_QUEUE}-poison"

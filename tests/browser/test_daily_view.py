@@ -19,7 +19,7 @@ from shared.devtools import NORTHWIND
 from shared.devtools.environment import SimulatedEnvironment
 from shared.devtools.simulator import load_scenario
 from shared.models import AmbiguityStatus, RunType
-from shared.store.facts import ScorePoint
+from shared.models.secure_score import ScorePoint
 from tests.browser.conftest import check_accessibility, screenshot
 from tests.browser.journey import after_first_sync, sync_and_wait
 from tests.browser.server import ConsoleServer

@@ -11,7 +11,7 @@ import httpx
 from functions.api import create_api
 from functions.auth import PRINCIPAL_HEADER, principal_header
 from shared.bootstrap import App
-from shared.store.names import SYNC_QUEUE
+from shared.models.queue import SYNC_QUEUE
 
 API = create_api()
 ADMIN = principal_header("admin@msp.example", "admin")

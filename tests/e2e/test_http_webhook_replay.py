@@ -11,9 +11,9 @@ from pydantic import SecretStr
 
 from shared.devtools.environment import SimulatedEnvironment
 from shared.models import TenantResult, TenantStatus
+from shared.models.queue import SYNC_QUEUE
 from shared.security import sign
 from shared.service.runs import record_tenant_result
-from shared.store.names import SYNC_QUEUE
 from tests.e2e.http_support import Reply, call, queued_messages
 from tests.integration.helpers import GREENLEAF, map_northwind
 

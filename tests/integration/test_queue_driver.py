@@ -12,7 +12,7 @@ from azure.functions import QueueMessage as FuncQueueMessage
 
 from shared.bootstrap import App
 from shared.devtools.driver import QueueDriver
-from shared.store.names import SYNC_QUEUE
+from shared.models.queue import SYNC_QUEUE
 
 
 class Worker:

@@ -26,10 +26,10 @@ from functions.auth import PRINCIPAL_HEADER, principal_header
 from shared.bootstrap import build_app, set_app
 from shared.config import load_settings
 from shared.errors import StorageUnavailable
+from shared.models.queue import SYNC_QUEUE, TenantMessage
 from shared.store import account as account_module
 from shared.store.account import StorageAccount
-from shared.store.names import SYNC_QUEUE
-from shared.store.queue import QueueWorkQueue, TenantMessage
+from shared.store.queue import QueueWorkQueue
 from shared.store.settings_repo import TableSyncSettingsStore
 
 pytestmark = [pytest.mark.integration, pytest.mark.no_azurite]

@@ -11,9 +11,9 @@ import pytest
 from pydantic import SecretStr
 
 from shared.bootstrap import App
+from shared.models.queue import SYNC_QUEUE, NotifyKind, NotifyMessage, is_notify_message
 from shared.models.subscriptions import SubscriptionStatus, TenantSubscription
-from shared.store.names import SYNC_QUEUE, Table
-from shared.store.notify_queue import NotifyKind, NotifyMessage, is_notify_message
+from shared.store.names import Table
 
 pytestmark = pytest.mark.integration
 

@@ -22,10 +22,10 @@ from shared.models import (
     TenantStatus,
     Trigger,
 )
+from shared.models.queue import TenantMessage
 from shared.psa.directory import TableDirectory
 from shared.service.runs import record_tenant_result, start_run
 from shared.service.sync_tenant import sync_tenant
-from shared.store.queue import TenantMessage
 from tests.integration.helpers import (
     DANA,
     GREENLEAF,

@@ -15,13 +15,13 @@ import pytest
 from functions.api import create_api
 from shared.bootstrap import set_app
 from shared.models import MappingStatus, PsaClient, RunRecord, RunStatus, RunType, Tenant, Trigger
+from shared.models.queue import NotifyKind
 from shared.service.app import App
 from shared.service.coalesce import FOLLOW_UP_SECONDS, STALE_MARK, coalesced_pass, note_changes
 from shared.service.mappings import Decision, decide
 from shared.service.notifications import receive_changes, receive_lifecycle
 from shared.service.notify_work import handle_notify_message
 from shared.service.runs import start_run
-from shared.store.notify_queue import NotifyKind
 from tests.unit.fakes import FakeClock, MemoryPsa, unit_settings
 from tests.unit.fakes.subscriptions import FakeChangeMarks, FakeNotifyQueue, made, notifying_app
 

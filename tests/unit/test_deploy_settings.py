@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic.fields import FieldInfo
 
 from shared.config import AlgaSettings, Settings
-from shared.store.names import POISON_QUEUE, SYNC_QUEUE, TABLES
+from shared.models.queue import POISON_QUEUE, SYNC_QUEUE
+from shared.store.names import TABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN_BICEP = ROOT / "infra" / "main.bicep"

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.licenses import CSV_COLUMNS, to_csv
-from shared.graph.pages import SubscribedSku
 from shared.models import EntraUser
+from shared.models.graph_reads import SubscribedSku
 from shared.service.reports import LicenseReportRow
 from shared.sync.licenses import license_usage
 

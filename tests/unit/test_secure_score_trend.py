@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from shared.models.secure_score import ScorePoint
 from shared.service.reports import score_trend
-from shared.store.facts import ScorePoint
 
 LATEST = date(2026, 11, 22)
 

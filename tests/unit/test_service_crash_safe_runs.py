@@ -15,12 +15,12 @@ from functions.sweep import run_sweep
 from shared.bootstrap import set_app
 from shared.errors import GraphError, StorageUnavailable
 from shared.models import EntraUser, RunRecord, RunStatus, RunType, TenantStatus, Trigger
+from shared.models.queue import TenantMessage
 from shared.service import sync_tenant as worker
 from shared.service.app import App
 from shared.service.runs import FINAL, STALE_AFTER, run_details, start_run, sweep_runs
 from shared.service.sync_tenant import sync_tenant
 from shared.service.tenant_reads import MFA_UNREAD_NOTE, SECURE_SCORE_UNREAD_NOTE
-from shared.store.queue import TenantMessage
 from tests.unit.fakes import (
     FakeClock,
     FakeGraph,

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from shared.errors import ConfigError, GraphError, GraphForbidden
-from shared.graph.pages import DelegatedAdminRelationship, Organization, RelationshipCustomer
 from shared.models import ConnectionHealth, TenantSource, VerifiedDomain
+from shared.models.graph_reads import DelegatedAdminRelationship, Organization, RelationshipCustomer
 from shared.service.app import App
 from shared.service.discovery import discover, register_tenant
 from tests.unit.fakes import FakeClock, FakeGraph, FakeTenant, fake, fake_app, unit_settings

@@ -9,14 +9,14 @@ import pytest
 from pydantic import ValidationError
 
 from shared.errors import NotFound
-from shared.graph.pages import Organization
 from shared.models import MappingStatus, PsaClient, RunType, TenantStatus, Trigger, VerifiedDomain
+from shared.models.graph_reads import Organization
+from shared.models.queue import TenantMessage
 from shared.service.directory import client_contacts, list_clients
 from shared.service.run_history import runs_page
 from shared.service.runs import start_run
 from shared.service.tenant_queue import fail_from_poison, sync_from_message
 from shared.service.tenants import discover_and_suggest, list_tenants, register_and_suggest
-from shared.store.queue import TenantMessage
 from tests.unit.fakes import (
     FakeClock,
     FakeGraph,

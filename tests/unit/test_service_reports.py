@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from shared.errors import NotFound
+from shared.errors import NotFound, ValidationFailed
 from shared.models import PsaClient, Tenant
 from shared.models.licenses import SkuUsage
+from shared.models.secure_score import ScorePoint
 from shared.service.reports import license_report, secure_score_trend
-from shared.store.facts import ScorePoint
 from tests.unit.fakes import FakeGraph, MemoryPsa, fake_app
 
 NOW = datetime(2025, 3, 3, tzinfo=UTC)
@@ -42,6 +42,14 @@ async def test_the_licence_report_names_each_tenant_and_sorts_by_name_then_sku()
     assert [r.tenant_id for r in one] == ["t-1"]
     with pytest.raises(NotFound):
         await license_report(app, "t-unknown")
+
+
+@pytest.mark.parametrize("tenant_id", ["t/1", "t#1", "t\x001", "t" * 513])
+async def test_the_licence_report_refuses_a_tenant_id_that_cannot_be_a_storage_key(tenant_id: str) -> None:
+    with pytest.raises(ValidationFailed, match="cannot be used as a storage key") as refused:
+        await license_report(fake_app(), tenant_id)
+
+    assert refused.value.field == "tenantId"
 
 
 async def test_a_clients_secure_score_trend_compares_with_a_week_and_a_month_before() -> None:

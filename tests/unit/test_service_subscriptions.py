@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from shared.errors import GraphForbidden
 from shared.models import MappingStatus, PsaClient, Tenant
+from shared.models.queue import NotifyKind, NotifyMessage
 from shared.models.subscriptions import SubscriptionStatus
 from shared.service.app import App
 from shared.service.attention import AttentionKind, needs_attention
@@ -16,7 +17,6 @@ from shared.service.notify_work import handle_notify_message
 from shared.service.subscription_report import subscribe_now, subscriptions_report
 from shared.service.subscription_upkeep import maintain_subscriptions
 from shared.service.subscriptions import LIFETIME, RENEW_WITHIN
-from shared.store.notify_queue import NotifyKind, NotifyMessage
 from tests.unit.fakes import FakeClock, MemoryPsa, unit_settings
 from tests.unit.fakes.subscriptions import FakeSubscriptionStore, made, notifying_app
 

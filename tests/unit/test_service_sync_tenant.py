@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 
 from shared.errors import GraphError, GraphForbidden, PsaUnavailable
-from shared.graph.pages import SecureScore, SubscribedSku
 from shared.models import (
     EntraUser,
     Filters,
@@ -22,12 +21,13 @@ from shared.models import (
     TenantStatus,
     Trigger,
 )
+from shared.models.graph_reads import SecureScore, SubscribedSku
+from shared.models.queue import TenantMessage
 from shared.service.app import App
 from shared.service.delta_pass import NO_CHANGES
 from shared.service.runs import start_run
 from shared.service.sync_tenant import BUSY_RETRY_SECONDS, sync_tenant
 from shared.service.tenant_reads import SECURE_SCORE_NOTE
-from shared.store.queue import TenantMessage
 from shared.sync.facts import P1_NOTE
 from tests.unit.fakes import (
     FakeClock,

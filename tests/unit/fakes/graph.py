@@ -11,18 +11,17 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
 from shared.errors import DeltaExpired, GraphError, GraphForbidden, TenantNotConsented
-from shared.graph.client import DeltaResult
-from shared.graph.fixed_reads import FixedReads
-from shared.graph.pages import (
+from shared.models import EntraUser
+from shared.models.graph_reads import (
     DelegatedAdminCustomer,
     DelegatedAdminRelationship,
+    DeltaResult,
     Organization,
     RegistrationDetail,
     SecureScore,
     SubscribedSku,
 )
-from shared.models import EntraUser
-from shared.service.ports import TenantDirectory, UserDirectory
+from shared.service.ports import FixedReads, TenantDirectory, UserDirectory
 from tests.unit.fakes.subscriptions import FakeSubscriptions
 
 __all__ = ["FakeGraph", "FakeTenant"]

@@ -28,7 +28,9 @@ from shared.models import (
     UserOutcome,
 )
 from shared.models.licenses import SkuUsage
+from shared.models.queue import TenantMessage
 from shared.models.runs import AttemptUser, RunTotals
+from shared.models.secure_score import ScorePoint
 from shared.service.ports import (
     AmbiguityStore,
     CursorStore,
@@ -44,8 +46,6 @@ from shared.service.ports import (
     WebhookReceipts,
     WorkQueue,
 )
-from shared.store.facts import ScorePoint
-from shared.store.queue import TenantMessage
 from shared.sync.snapshot import UserSnapshot
 
 __all__ = [

@@ -10,11 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from shared.errors import GraphError, GraphRequestRefused
-from shared.graph.subscriptions import GraphSubscription, SubscriptionRequest
-from shared.models.subscriptions import ChangeMark, TenantSubscription
+from shared.models.queue import NotifyMessage
+from shared.models.subscriptions import ChangeMark, GraphSubscription, SubscriptionRequest, TenantSubscription
 from shared.service.app import App
 from shared.service.ports import ChangeMarks, NotifyQueue, SubscriptionStore, TenantSubscriptions
-from shared.store.notify_queue import NotifyMessage
 
 __all__ = [
     "FakeChangeMarks",
