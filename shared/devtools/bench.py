@@ -208,7 +208,7 @@ class BenchEnvironment:
     storage: StorageCounter
     driver: QueueDriver
     # The last run's CPU seconds: the main thread (the queue driver and the app's handlers: the
-    # worker's own cost) and the whole process (the Graph simulator's threads too). Azurite is apart.
+    # worker's own cost), the whole process (the Graph simulator's threads too) and Azurite's, if found.
     cpu: dict[str, float] = field(default_factory=dict)
 
 
@@ -341,6 +341,7 @@ async def _timed_run(
     env.storage.reset()
     env.psa.reset()
     started, worker_cpu, process_cpu = time.perf_counter(), time.thread_time(), time.process_time()
+    emulator = emulator_cpu_seconds()
     run, _ = await start_run(env.app, run_type, trigger)
 
     async def finished() -> bool:
@@ -358,6 +359,9 @@ async def _timed_run(
     await env.driver.drain(finished, limit_seconds=3600, progress=progress, progress_every=every)
     elapsed = time.perf_counter() - started
     env.cpu = {"worker": time.thread_time() - worker_cpu, "process": time.process_time() - process_cpu}
+    emulator_now = emulator_cpu_seconds()
+    if emulator is not None and emulator_now is not None:
+        env.cpu["emulator"] = emulator_now - emulator
     return await _uncounted(run_details(env.app, run.run_id, with_users=False)), elapsed
 
 
@@ -387,6 +391,8 @@ def _phase(env: BenchEnvironment, run: RunRecord, seconds: float, users: int) ->
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "worker_cpu_seconds": round(env.cpu.get("worker", 0.0), 2),
         "process_cpu_seconds": round(env.cpu.get("process", 0.0), 2),
+        # Azurite's CPU in the run (None: not found on this machine); not the app's, but it shares the cores
+        "emulator_cpu_seconds": round(env.cpu["emulator"], 2) if "emulator" in env.cpu else None,
         "worker_cpu_ms_per_tenant": round(1000 * env.cpu.get("worker", 0.0) / tenants, 1),
         "users_per_worker_cpu_second": round(users / env.cpu["worker"], 1) if env.cpu.get("worker") else None,
         "pass_kinds": dict(kinds),
@@ -491,6 +497,20 @@ async def run_bench(options: BenchOptions) -> dict[str, Any]:
     }
 
 
+def emulator_cpu_seconds() -> float | None:
+    """The CPU seconds Azurite has used so far, when it runs on this machine as `make azurite-start`
+    starts it (its pid in `.azurite/azurite.pid`, or in AZURITE_PID); None elsewhere. Linux's /proc."""
+    import os
+    from pathlib import Path
+
+    try:
+        pid = os.environ.get("AZURITE_PID") or Path(".azurite/azurite.pid").read_text().strip()
+        fields = Path(f"/proc/{int(pid)}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident set size so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -549,7 +569,8 @@ def _shape_lines(sync: dict[str, Any]) -> list[str]:
         f"{shape.get('tenants', '?')} tenants x {shape.get('users', '?')} users "
         f"(peak RSS before the runs {shape.get('rss_mb_before_runs', 0):.0f} MB):",
         f"{'phase':<24}{'seconds':>9}{'users/s':>10}{'tenants/s':>10}{'graph/tenant':>13}{'psa calls':>10}"
-        f"{'storage tx':>11}{'tx/tenant':>10}{'sync writes':>12}{'cpu ms/tenant':>14}{'RSS MB':>8}  passes",
+        f"{'storage tx':>11}{'tx/tenant':>10}{'sync writes':>12}{'cpu ms/tenant':>14}{'azurite cpu s':>14}"
+        f"{'RSS MB':>8}  passes",
     ]
     phases = [
         ("full (initial)", sync["full"]),
@@ -565,7 +586,8 @@ def _shape_lines(sync: dict[str, Any]) -> list[str]:
             f"{phase.get('tenants_per_second') or 0:>10.1f}{phase['graph_requests_per_tenant']:>13.2f}"
             f"{phase['psa_calls']:>10}{phase['storage']['transactions']:>11}"
             f"{phase['storage_transactions_per_tenant']:>10.1f}{phase['storage']['sync_writes']:>12}"
-            f"{phase.get('worker_cpu_ms_per_tenant', 0):>14.1f}{phase.get('peak_rss_mb', 0):>8.0f}  "
+            f"{phase.get('worker_cpu_ms_per_tenant', 0):>14.1f}"
+            f"{_or_dash(phase.get('emulator_cpu_seconds')):>14}{phase.get('peak_rss_mb', 0):>8.0f}  "
             + ", ".join(f"{k} {v}" for k, v in phase["pass_kinds"].items())
         )
     for name, figures in sync["graph_requests_per_tenant_full"].items():
@@ -578,6 +600,10 @@ def _shape_lines(sync: dict[str, Any]) -> list[str]:
             )
         )
     return lines
+
+
+def _or_dash(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
 
 
 def _verdict(value: object) -> object:

@@ -43,3 +43,11 @@ def test_bench_prints_one_json_object_and_a_table(tmp_path: Path, capsys: pytest
         assert set(figures) >= {"measured_average", "minimum_average", "over_minimum_max"}
     assert set(result["graph_requests_per_tenant_full"]) == {"initial", "repeat"}
     assert result["full_repeat"]["pass_kinds"] == {"full": 2} and result["full_repeat"]["psa_writes"] == 0
+    # The worker's own CPU is measured per phase; the bench's polling is not counted as the app's storage work.
+    assert result["full"]["worker_cpu_seconds"] > 0 and result["full"]["worker_cpu_ms_per_tenant"] > 0
+    assert result["full"]["process_cpu_seconds"] >= result["full"]["worker_cpu_seconds"]
+    emulator = result["full"]["emulator_cpu_seconds"]
+    assert emulator is None or emulator >= 0
+    # Each tenant's worker reads its run, start_run waits on it, the last tenant completes it: 4. The bench's
+    # own checks (has it finished? the details after) would add at least 2.
+    assert quiet["storage"]["reads_by_table"].get("Runs", 0) <= 4
