@@ -34,6 +34,7 @@ __all__ = ["TableDirectory"]
 _CLIENTS = "client"
 _KEYS_PER_QUERY = 14  # Table Storage allows 15 comparisons in a filter: the partition and 14 row keys
 _KEPT_CLIENTS = 1000  # clients read and kept (with their ETags) for the facts write that may follow
+_KEPT_LISTS = 32  # clients whose listed contacts are kept (with their ETags) for the changes that may follow
 
 
 _CAPABILITIES = Capabilities(bulk=True)  # holds every field, flag and fact natively
@@ -52,6 +53,9 @@ class TableDirectory:
         # A pass reads its client, then writes the client's facts if they changed: the write goes
         # under the ETag of that read instead of reading the client again.
         self._read: dict[str, tuple[PsaClient, str]] = {}
+        # Likewise a pass lists its client's contacts, then changes some: the changes go under the
+        # ETags of that listing (a contact changed since is read again) instead of a query per 14.
+        self._listed: dict[str, dict[str, tuple[PsaContact, str]]] = {}
 
     @property
     def capabilities(self) -> Capabilities:
@@ -112,8 +116,16 @@ class TableDirectory:
 
     # contacts
     async def list_contacts(self, client_id: str) -> list[PsaContact]:
-        contacts = await query_models(self._contacts, PsaContact, "PartitionKey eq @pk", pk=check_key(client_id))
-        return sorted(contacts, key=lambda c: c.id)
+        rows = self._contacts.query_entities(
+            "PartitionKey eq @pk", parameters={"pk": check_key(client_id)}, select=["json"]
+        )
+        pairs = [(from_entity(row, PsaContact), str(row.metadata["etag"])) async for row in rows]
+        # Kept as stored: the caller gets its own copies to do with as it likes.
+        kept = {contact.id: (contact, etag) for contact, etag in pairs}
+        if len(self._listed) >= _KEPT_LISTS:
+            self._listed.pop(next(iter(self._listed)))  # the oldest listing
+        self._listed[client_id] = kept
+        return sorted((contact.model_copy() for contact, _ in pairs), key=lambda c: c.id)
 
     async def get_contact(self, client_id: str, contact_id: str) -> PsaContact | None:
         try:
@@ -189,7 +201,9 @@ class TableDirectory:
                 continue
             updates.setdefault(item.contact_id, {}).update(_update_of(item))
             owners.setdefault(item.contact_id, []).append(index)
-        current = await self._get_many(client_id, list(updates))
+        listed = self._listed.pop(client_id, {})
+        current = {contact_id: listed[contact_id] for contact_id in updates if contact_id in listed}
+        current |= await self._get_many(client_id, [contact_id for contact_id in updates if contact_id not in current])
         rows: list[tuple[str, dict[str, Any], str]] = []
         for contact_id, update in updates.items():
             if contact_id not in current:

@@ -11,7 +11,7 @@ from shared.bootstrap import App
 from shared.errors import NotFound, PsaError
 from shared.models import ClientMicrosoftFacts, ContactFields, MicrosoftFacts, PsaClient, PsaContact
 from shared.psa.directory import TableDirectory
-from shared.psa.port import PsaConnector
+from shared.psa.port import ContactChange, PsaConnector
 from shared.store.account import StorageAccount
 
 
@@ -119,24 +119,29 @@ async def test_client_facts_and_import_once(directory: TableDirectory) -> None:
     assert client is not None and client.microsoft is not None and client.microsoft.licensed_users == 3
 
 
+class _CountedReads:
+    """Storage hooks that count the directory's GET requests (point reads and queries) by table."""
+
+    def __init__(self) -> None:
+        self.reads: list[str] = []
+
+    def table(self, request: Any) -> None:
+        http = request.http_request
+        if http.method == "GET" and "Directory" in http.url:
+            self.reads.append(http.url)
+
+    def queue(self, request: Any) -> None: ...
+
+
 async def test_client_facts_after_a_read_go_under_its_etag_without_reading_again(app: App) -> None:
-    reads: list[str] = []
-
-    class Counted:
-        def table(self, request: Any) -> None:
-            http = request.http_request
-            if http.method == "GET" and "DirectoryClients" in http.url:
-                reads.append(http.url)
-
-        def queue(self, request: Any) -> None: ...
-
-    storage = StorageAccount.from_settings(app.settings, prefix=app.storage.prefix, hooks=Counted())
+    counted = _CountedReads()
+    storage = StorageAccount.from_settings(app.settings, prefix=app.storage.prefix, hooks=counted)
     directory = TableDirectory(storage)
     try:
         await directory.put_clients([PsaClient(id="c-9", name="Nine")])
         await directory.get_client("c-9")
         await directory.write_client_facts("c-9", ClientMicrosoftFacts(licensed_users=4))
-        assert len(reads) == 1  # the pass's own read; the write went under its ETag
+        assert len(counted.reads) == 1  # the pass's own read; the write went under its ETag
 
         await directory.get_client("c-9")
         await directory.put_clients([PsaClient(id="c-9", name="Nine Ltd")])  # an edit in between
@@ -145,8 +150,33 @@ async def test_client_facts_after_a_read_go_under_its_etag_without_reading_again
         client = await directory.get_client("c-9")
         assert client is not None and client.name == "Nine Ltd"  # the edit is kept: the ETag made it read again
         assert client.microsoft is not None and client.microsoft.licensed_users == 5
-        assert len(reads) == 4
+        assert len(counted.reads) == 4
         with pytest.raises(NotFound):
             await directory.write_client_facts("c-none", ClientMicrosoftFacts(licensed_users=1))
+    finally:
+        await storage.aclose()
+
+
+async def test_changes_after_a_listing_go_under_its_etags_without_reading_again(app: App) -> None:
+    counted = _CountedReads()
+    storage = StorageAccount.from_settings(app.settings, prefix=app.storage.prefix, hooks=counted)
+    directory = TableDirectory(storage)
+    try:
+        await directory.put_contacts(
+            [PsaContact(id=f"k-{i}", client_id="c-7", first_name=f"P{i}", title="Dev") for i in range(20)]
+        )
+        listed = await directory.list_contacts("c-7")
+        await directory.change_contacts("c-7", [ContactChange(c.id, {"title": "Lead"}) for c in listed])
+        assert len(counted.reads) == 1  # the listing; 20 changes without the 2 queries for their ETags
+        assert {c.title for c in await directory.list_contacts("c-7")} == {"Lead"}
+
+        await directory.list_contacts("c-7")
+        await directory.update_contact("c-7", "k-3", {"city": "Oslo"})  # an edit after the listing
+        errors = await directory.change_contacts(
+            "c-7", [ContactChange("k-3", {"title": "Chief"}), ContactChange("k-none", {"title": "X"})]
+        )
+        assert errors[0] is None and errors[1] is not None and errors[1].status == 404
+        contact = await directory.get_contact("c-7", "k-3")
+        assert contact is not None and (contact.title, contact.city) == ("Chief", "Oslo")  # the edit is kept
     finally:
         await storage.aclose()
