@@ -40,6 +40,7 @@ from shared.devtools.bench_data import BenchShape, bench_changes, bench_scenario
 from shared.devtools.counting import CountingConnector
 from shared.devtools.driver import QueueDriver
 from shared.devtools.environment import simulated_environment
+from shared.devtools.progress import run_progress
 from shared.devtools.simulator import GraphSimulator, Scenario
 from shared.graph.pages import UserPage
 from shared.models import Mapping, MappingStatus, RunRecord, RunStatus, RunType, Trigger
@@ -348,14 +349,12 @@ async def _timed_run(
         current = await _uncounted(env.app.runs.get(run.run_id))
         return current is not None and current.status in _FINISHED
 
-    async def progress() -> None:
-        current = await _uncounted(env.app.runs.get(run.run_id))
-        done, elapsed = (current.tenants_processed if current else 0), time.perf_counter() - started
-        _say(
-            f"bench {label}: {done}/{run.tenants_expected} tenants, {done / elapsed:.1f} tenants/s, "
-            f"{elapsed:.0f} s, peak RSS {peak_rss_mb():.0f} MB"
-        )
-
+    progress = run_progress(
+        lambda: _uncounted(env.app.runs.get(run.run_id)),
+        f"bench {label}",
+        run.tenants_expected,
+        extra=lambda: f"peak RSS {peak_rss_mb():.0f} MB",
+    )
     await env.driver.drain(finished, limit_seconds=3600, progress=progress, progress_every=every)
     elapsed = time.perf_counter() - started
     env.cpu = {"worker": time.thread_time() - worker_cpu, "process": time.process_time() - process_cpu}

@@ -23,6 +23,7 @@ from shared.bootstrap import set_app
 from shared.devtools.bench_data import BenchShape, bench_scenario, bench_updates, client_id_of
 from shared.devtools.driver import QueueDriver
 from shared.devtools.environment import SimulatedEnvironment, simulated_environment
+from shared.devtools.progress import PROGRESS_EVERY, run_progress
 from shared.devtools.psa_bench_figures import UserContact, VendorLimit, integrity, rate_figures, request_kinds
 from shared.devtools.psa_fakes import PsaFake, SlidingWindow, TokenBucket
 from shared.models import RunRecord, RunStatus, RunType, Trigger
@@ -135,7 +136,9 @@ async def _pass(
         current = await env.app.runs.get(run.run_id)
         return current is not None and current.status in _FINISHED
 
-    await driver.drain(finished, limit_seconds=4 * 3600)
+    label = f"bench --psa {kind}"
+    progress = run_progress(lambda: env.app.runs.get(run.run_id), label, run.tenants_expected)
+    await driver.drain(finished, limit_seconds=4 * 3600, progress=progress, progress_every=PROGRESS_EVERY)
     seconds = time.perf_counter() - started
     record = await run_details(env.app, run.run_id)
     records = fake.requests[seen:]

@@ -14,9 +14,11 @@ import logging
 from typing import Any
 
 from shared.bootstrap import App, set_app
+from shared.devtools import progress as progress_module
 from shared.devtools.driver import QueueDriver
 from shared.devtools.environment import SimulatedEnvironment, simulated_environment
 from shared.devtools.notify_step import notification_endpoint, notify_step
+from shared.devtools.progress import run_progress
 from shared.devtools.psa_load import DIRECTORY, Held, PsaIds, PsaTally
 from shared.devtools.simulator import Scenario
 from shared.devtools.simulator import scenario as sc
@@ -77,7 +79,7 @@ async def run_scenario(scenario: Scenario, env: SimulatedEnvironment) -> dict[st
         for approval in step.approve:
             try:
                 run = await approve_inactivations(app, approval.tenant_id, by="scenario")
-                await _wait(app, driver, run.run_id)
+                await _wait(app, driver, run)
             except SyncError as exc:
                 errors.append({"kind": "approve", "tenantId": approval.tenant_id, "reason": str(exc)})
         run_report = None
@@ -131,16 +133,18 @@ async def _sync(app: App, driver: QueueDriver, sync: sc.Sync, ids: PsaIds) -> di
         tenant_id=sync.tenant_id,
         incremental=sync.incremental,
     )
-    await _wait(app, driver, run.run_id)
+    await _wait(app, driver, run)
     return _run_report(await run_details(app, run.run_id), ids)
 
 
-async def _wait(app: App, driver: QueueDriver, run_id: str) -> None:
+async def _wait(app: App, driver: QueueDriver, run: RunRecord) -> None:
     async def finished() -> bool:
-        run = await app.runs.get(run_id)
-        return run is not None and run.status in _FINISHED
+        current = await app.runs.get(run.run_id)
+        return current is not None and current.status in _FINISHED
 
-    await driver.drain(finished)
+    label = f"simulate: {run.type.value} run {run.run_id}"
+    progress = run_progress(lambda: app.runs.get(run.run_id), label, run.tenants_expected)
+    await driver.drain(finished, progress=progress, progress_every=progress_module.PROGRESS_EVERY)
 
 
 def _suggestion(mapping: Mapping, ids: PsaIds) -> dict[str, Any]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shared.cli.__main__ import main
+from shared.devtools import progress
 from tests.conftest import NORTHWIND
 from tests.integration.helpers import DANA, GREENLEAF, JORDAN, NORTHSTAR, PIONEER, PRIYA, SAM
 
@@ -163,3 +165,16 @@ def test_incremental_syncs_take_delta_passes_and_others_full_ones(tmp_path: Path
     assert quiet["psaWrites"] == 0 and all(t["users"] == [] for t in quiet["run"]["tenants"])
     assert {t["passKind"] for t in full["run"]["tenants"]} == {"full"}
     assert full["psaWrites"] == 0
+
+
+def test_a_long_run_says_how_far_it_got_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(progress, "PROGRESS_EVERY", 0.0)  # every run is "long": a line each time the queue is looked at
+
+    assert main(["simulate", str(NORTHWIND), "--report", str(tmp_path / "r.json"), "--quiet"]) == 0
+
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("simulate: ")]
+    assert lines, "no progress line"
+    assert all(re.search(r" run r\S+: \d+/\d+ tenants, [\d.]+ tenants/s, \d+ s$", line) for line in lines), lines[:3]
+    assert any(re.search(r": 3/3 tenants", line) for line in lines)  # northwind's first run, seen to its end
