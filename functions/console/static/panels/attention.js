@@ -2,7 +2,7 @@
 import { get, post, recentRuns } from "../api.js";
 import { openConsentDialog } from "../connect.js";
 import { loadDirectory } from "../data.js";
-import { act, badge, countsText, dryBadge, h, loadError, panel, statusBadge, when } from "../ui.js";
+import { act, badge, countsText, dryBadge, h, loadError, panel, say, statusBadge, when } from "../ui.js";
 
 const SEVERITY = { critical: ["Critical", "bad"], warning: ["Warning", "warn"], notice: ["To do", "plain"] };
 
@@ -90,7 +90,10 @@ function action(item, status, draw, ctx) {
       act(button, status, async () => {
         const result = await post(`/subscriptions/${encodeURIComponent(a.tenantId)}`);
         await draw();
-        return result.status === "active" ? "Change notifications are on for this tenant." : `Graph refused again: ${result.error}`;
+        const tenant = name || "this tenant";
+        if (result.status === "active") return `Change notifications are on for ${tenant}.`;
+        // A refusal is an answer (200), not a failed call: said as an error all the same.
+        say(status, `${tenant}: Graph refused again: ${result.error || "no reason given"}`, "error");
       }),
   }[a.kind];
   button.addEventListener("click", () => go && go());
