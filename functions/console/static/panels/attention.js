@@ -8,6 +8,11 @@ const SEVERITY = { critical: ["Critical", "bad"], warning: ["Warning", "warn"], 
 
 export async function show(view, route, ctx) {
   const { status, body } = panel(view, "Needs attention", "What needs you, worst first. Each item names the tenants and clients concerned and offers one action.");
+  // After an action: the list and the nav's count of items, read again.
+  const redraw = async () => {
+    await draw();
+    await ctx.refreshNav();
+  };
   const draw = async () => {
     let items;
     let runs;
@@ -44,7 +49,7 @@ export async function show(view, route, ctx) {
         ),
       ),
       items.length
-        ? h("ol", { class: "attention", "aria-label": "Items, worst first" }, items.map((item) => row(item, status, draw, ctx)))
+        ? h("ol", { class: "attention", "aria-label": "Items, worst first" }, items.map((item) => row(item, status, redraw, ctx)))
         : h("p", { class: "card" }, "Nothing needs attention: every tenant is reachable and mapped, nothing waits for review or approval, and no tenant keeps failing."),
     );
   };
