@@ -48,13 +48,22 @@ class CachedSyncSettingsStore:
         self._global: tuple[float, SyncSettings] | None = None
         self._run_overrides: tuple[str, float, dict[str, TenantOverrides]] | None = None  # run id, read at, rows
         self._loading = asyncio.Lock()
+        self._loading_global = asyncio.Lock()
         self.overrides_queries = 0  # reads of every tenant's overrides (tests count them)
 
     async def global_settings(self) -> SyncSettings:
+        cached = self._fresh_global()
+        if cached is not None:
+            return cached
+        async with self._loading_global:  # the tenants in flight when it lapses: one read for them all
+            cached = self._fresh_global()
+            if cached is not None:
+                return cached
+            return self._keep(await self._inner.global_settings())
+
+    def _fresh_global(self) -> SyncSettings | None:
         cached = self._global
-        if cached is not None and self._clock() - cached[0] < self._ttl:
-            return cached[1]
-        return self._keep(await self._inner.global_settings())
+        return cached[1] if cached is not None and self._clock() - cached[0] < self._ttl else None
 
     async def save_global(self, settings: SyncSettings) -> None:
         self._global = None

@@ -21,6 +21,7 @@ class Counting(FakeSyncSettingsStore):
 
     async def global_settings(self) -> SyncSettings:
         self.global_reads += 1
+        await asyncio.sleep(0)  # a read takes a while: other tenants' passes run meanwhile
         return await super().global_settings()
 
 
@@ -147,3 +148,14 @@ async def test_a_small_runs_tenant_reads_its_own_overrides() -> None:
     await cache.effective("t1")
 
     assert (inner.bulk_reads, inner.override_reads) == (0, 2)
+
+
+async def test_tenants_in_flight_when_the_global_settings_lapse_read_them_once() -> None:
+    inner, clock = Counting(), Clock()
+    cache = CachedSyncSettingsStore(inner, ttl=30, clock=clock)
+    await cache.global_settings()
+    clock.now = 31.0
+
+    await asyncio.gather(*(cache.effective(f"t{i}") for i in range(12)))
+
+    assert inner.global_reads == 2
