@@ -14,6 +14,7 @@ from shared.sync.plan import CreateContact, SetActive, UserPlan
 
 __all__ = ["plan_create", "plan_inactivate", "plan_linked"]
 
+_SYNC_REASONS = frozenset(reason.value for reason in InactiveReason)  # a contact the sync inactivated
 _WHY_INACTIVE = {
     InactiveReason.DISABLED: "disabled in Microsoft",
     InactiveReason.DELETED: "deleted in Microsoft",
@@ -71,7 +72,9 @@ def plan_linked(
 ) -> UserPlan:
     """An enabled user in scope and their contact.
 
-    `link` None: a new link (R3.3, R6.2), outcome `linked` with the R4.2 changes applied at once.
+    `link` None: a new link (R3.3, R6.2), outcome `linked` with the R4.2 changes applied at once, and
+    the contact reactivated if its own inactive reason says the sync inactivated it (R5.3: a link lost
+    with the table, R8.5, took the link's record of that with it).
     Otherwise the existing link (R3.1): `reactivated` if the sync had inactivated the contact (R5.3; a
     contact a person inactivated stays inactive), else `updated` if a field really changes (R4.2, R4.3),
     else `unchanged`. The link row comes back with the lifecycle flags cleared, written only if it differs.
@@ -79,7 +82,10 @@ def plan_linked(
     """
     fields = contact_fields(user)
     changes = field_changes(fields, contact, controls, capabilities)
-    reactivate = link is not None and link.inactivated_by_sync and not contact.active
+    # Without a link (a lost links table, R8.5), the contact's own inactive reason, where the PSA keeps
+    # one, still says whether the sync inactivated it.
+    by_sync = link.inactivated_by_sync if link is not None else contact.inactive_reason in _SYNC_REASONS
+    reactivate = by_sync and not contact.active
     new_link = ContactLink(
         tenant_id=tenant_id,
         user_id=user.id,
@@ -89,7 +95,8 @@ def plan_linked(
     )
     changed = f"set {', '.join(changes)}" if changes else ""
     if link is None:
-        outcome, reason = Outcome.LINKED, "; ".join(filter(None, [match_reason, changed]))
+        again = "reactivated: the contact says the sync inactivated it" if reactivate else ""
+        outcome, reason = Outcome.LINKED, "; ".join(filter(None, [match_reason, again, changed]))
     elif reactivate:
         why = "restored in Microsoft" if link.user_deleted else "re-enabled in Microsoft"
         outcome, reason = Outcome.REACTIVATED, "; ".join(filter(None, [why, changed]))

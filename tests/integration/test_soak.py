@@ -1,10 +1,18 @@
 """The soak with a drift check (issue 13): hourly timer runs on a generated estate, each hour with
 random Entra changes (adds, renames, alias changes, disables, deletes, restores, group and department
 moves) and random faults (Graph 429 and 503, a worker failing or killed at a write point, a storage
-blip), through Azurite, the Graph simulator and the real queue. Every run must pass the crash matrix's
-checks; afterwards a reconciliation from Graph's and the PSA's own state counts the drift: an in-scope
-user without exactly one linked contact with the expected fields and state, a contact made for an
-out-of-scope user, a duplicate, a deletion. The target, asserted, is 0.
+blip, the app's links table losing a tenant's rows), through Azurite, the Graph simulator and the real
+queue. Every run must pass the crash matrix's checks; afterwards a reconciliation from Graph's and the
+PSA's own state counts the drift: an in-scope user without exactly one linked contact with the expected
+fields and state, a contact made for an out-of-scope user, a duplicate, a deletion. The target, asserted, is 0.
+
+A lost links table (the ContactLinks rows of one or more tenants deleted between two runs, at least once
+a soak; nothing in the PSA) is relinked as each user is planned again: in a delta pass that sees them,
+at the latest in the next scheduled full pass. Matching uses the Entra object id where the contact
+carries it (R8.5), else the addresses (R3.2): every lost user found a link again must have it to the
+contact it had (none created again, none linked to another), and at the end every lost user is relinked
+or accounted for (deleted, disabled and so ignored, out of scope, queued). The soak's hours end on a
+scheduled full pass for that (the vendors' 12 hours with FULL_SYNC_INTERVAL_HOURS 6).
 
 The suite takes the connector as a parameter: the built-in directory and every vendor's API fake (over
 real HTTP, each request checked against the vendor's spec). CI runs a fixed seed at a size that takes a
@@ -30,12 +38,13 @@ from shared.devtools.bench_data import BenchShape, bench_scenario, tenant_id_of
 from shared.devtools.psa_fakes import PsaFault
 from shared.devtools.simulator import Scenario
 from shared.devtools.simulator.scenario import Group
-from shared.models import AmbiguityStatus, EntraUser, TenantOverrides
+from shared.models import AmbiguityStatus, ContactLink, EntraUser, TenantOverrides
 from shared.service import sync_tenant as worker
 from shared.service.runs import FINAL, sweep_runs
+from shared.store.names import Table
 from shared.sync.fields import contact_fields, field_changes
 from shared.sync.scope import out_of_scope
-from tests.integration.crash_support import POINTS, duplicates
+from tests.integration.crash_support import POINTS, RunCheck, duplicates
 from tests.integration.crash_world import ALL_CONNECTORS, CI_CONNECTORS, CrashWorld, crash_world, unpaced_autotask
 from tests.integration.psa_world import CONTACTS
 
@@ -50,6 +59,19 @@ class SoakSize:
     hours: int
     tenants: int
     users: int
+
+    @property
+    def full_every(self) -> int:
+        """FULL_SYNC_INTERVAL_HOURS for the soak: the default 24, or half the soak where that is shorter,
+        so that scheduled full passes come after a links loss."""
+        return min(24, max(1, self.hours // 2))
+
+    def loss_hours(self) -> set[int]:
+        """The hours whose run starts with a links loss: one always, more by chance; none after the last
+        scheduled full pass (the one that plans every lost user again)."""
+        rng = random.Random(f"{SEED}:links")
+        last = self.hours // self.full_every * self.full_every
+        return {rng.randrange(1, last + 1)} | {h for h in range(1, last + 1) if rng.random() < LOSS_CHANCE}
 
 
 def soak_size(connector: str) -> SoakSize:
@@ -82,7 +104,9 @@ FAULT_KINDS = (
     "graph 503",
     "psa 429",
     "psa outage",
+    "links lost",
 )
+LOSS_CHANCE = 0.1  # an hour's chance of a links loss, besides the one hour always drawn
 
 
 @dataclass
@@ -94,6 +118,10 @@ class Figures:
     created: int = 0
     psa_writes: int = 0
     stale_leases: int = 0  # left by a blip after the tenant was final, taken over by the next run
+    lost_links: int = 0  # link rows deleted by the "links lost" fault
+    relinked: int = 0  # lost users linked again to the contact they had
+    relinked_by_id: int = 0  # ... whose contact carried their Entra object id (R8.5)
+    unrelinked: Counter[str] = field(default_factory=Counter)  # lost users left without a link, by why
     history: dict[str, list[str]] = field(default_factory=dict)  # per user: changes and outcomes, for a drift
     fault_log: list[str] = field(default_factory=list)  # per run: the faults that fired, for a drift
 
@@ -106,7 +134,9 @@ class Figures:
         return (
             f"runs {self.runs}, changes {changes} ({dict(sorted(self.changes.items()))}), faults injected {faults} "
             f"({dict(sorted(self.faults.items()))}), full passes {self.full_passes}, contacts created {self.created}, "
-            f"PSA writes {self.psa_writes}, stale leases taken over {self.stale_leases}"
+            f"PSA writes {self.psa_writes}, stale leases taken over {self.stale_leases}, links lost "
+            f"{self.lost_links}, relinked to the same contact {self.relinked} (by Entra id {self.relinked_by_id}), "
+            f"left as the rules say {dict(sorted(self.unrelinked.items()))}"
         )
 
 
@@ -146,21 +176,36 @@ async def soak(connector: str, capsys: pytest.CaptureFixture[str]) -> None:
     rng = random.Random(SEED)
     figures = Figures()
     clock = SoakClock()
+    loss_rng, losing = random.Random(f"{SEED}:links:tenants"), size.loss_hours()
+    lost: dict[tuple[str, str], LostLink] = {}  # lost users not linked again yet
+    ever_lost: dict[tuple[str, str], LostLink] = {}  # every user's last loss
     async with crash_world(scenario, connector, mappings) as world:
         app = world.env.app
         app.clock = clock
+        app.settings = app.settings.model_copy(update={"full_sync_interval_hours": size.full_every})
         await app.sync_settings.save_overrides(tenant_id_of(GROUP_TENANT), TenantOverrides(filters={"groups": [STAFF]}))
         await app.sync_settings.save_overrides(
             tenant_id_of(DEPARTMENT_TENANT), TenantOverrides(filters={"departments": IN_SCOPE_DEPARTMENTS})
         )
         seen_contacts: set[str] = set()
+        relink_problems: list[tuple[str, str]] = []
         await hour(world, figures, seen_contacts, initial=True)
         for number in range(1, size.hours + 1):
             clock.offset += timedelta(hours=1)
             changes(world, random.Random(f"{SEED}:changes:{number}"), figures)
             inject(world, rng)
-            await hour(world, figures, seen_contacts, psa_rng=random.Random(f"{SEED}:psa:{number}"))
-        found = [f"{p} [{' '.join(figures.history.get(uid, []))}]" for p, uid in await drift(world, seen_contacts)]
+            if number in losing:
+                losses = await lose_links(world, loss_rng, figures)
+                lost |= losses
+                ever_lost |= losses
+            check = await hour(world, figures, seen_contacts, psa_rng=random.Random(f"{SEED}:psa:{number}"))
+            relink_problems += await relinks(world, check, lost, figures)
+        relink_problems += await unrelinked(world, lost, figures)
+        found = [
+            f"{p} [{' '.join(figures.history.get(uid, []))}]"
+            for p, uid in await drift(world, seen_contacts, ever_lost, figures)
+        ]
+        found += [f"{p} [{' '.join(figures.history.get(uid, []))}]" for p, uid in relink_problems]
     elapsed = time.monotonic() - started
     with capsys.disabled():
         shape = f"{size.hours} h, {size.tenants} tenants x {size.users} users, seed {SEED}"
@@ -174,6 +219,10 @@ async def soak(connector: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert figures.faults["graph 429"] + figures.faults["graph 503"] > 0, figures.faults
     if world.env.fake is not None:
         assert figures.faults["psa 429"] > 0 and figures.faults["psa outage"] > 0, figures.faults
+    # The links table lost rows, and lost users were linked again (to the contact they had: `found`).
+    assert figures.faults["links lost"] > 0 and figures.lost_links > 0 and figures.relinked > 0, figures
+    if world.psa.capabilities.entra_id_field:
+        assert figures.relinked_by_id > 0, "the contacts carry the Entra id: some lost user was relinked by it"
     assert found == []
 
 
@@ -184,7 +233,7 @@ async def hour(
     *,
     initial: bool = False,
     psa_rng: random.Random | None = None,
-) -> None:
+) -> RunCheck:
     armed: list[PsaFault] = []
     arm = (lambda: armed.extend(psa_faults(world, psa_rng))) if psa_rng is not None else None
     check = await world.sync(initial=initial, limit=300, psa_faults=arm)
@@ -223,6 +272,7 @@ async def hour(
         figures.faults["psa 429" if psa_fault.status == 429 else "psa outage"] += psa_fault.hits
     world.env.simulator.clear_faults()
     seen.update(c.id for c in check.contacts)
+    return check
 
 
 def inject(world: CrashWorld, rng: random.Random) -> None:
@@ -258,6 +308,104 @@ def psa_faults(world: CrashWorld, rng: random.Random) -> list[PsaFault]:
     if rng.random() < 0.3:
         armed.append(fake.fault(503, times=rng.randrange(1, 3), path_prefix=CONTACTS[name]))
     return armed
+
+
+@dataclass(frozen=True)
+class LostLink:
+    link: ContactLink  # the row as it was
+    by_id: bool  # its contact carried the user's Entra object id (R8.5)
+    # The sync had inactivated the contact and the contact does not say so (no inactive reason read
+    # back): that was known from the link alone, so a re-enabled user's contact stays inactive (R5.3).
+    unknown_inactivation: bool = False
+
+
+async def lose_links(world: CrashWorld, rng: random.Random, figures: Figures) -> dict[tuple[str, str], LostLink]:
+    """The "links lost" fault: the ContactLinks rows of one or more tenants deleted, as a table lost or
+    restored from an empty backup would leave them. The app's own table only, through its table client
+    (past the injector); nothing in the PSA is touched."""
+    table = world.env.account.table(Table.CONTACT_LINKS)
+    contacts = {c.id: c for c in await _contacts(world)}
+    lost: dict[tuple[str, str], LostLink] = {}
+    for tenant_id in rng.sample(world.tenants, rng.randrange(1, len(world.tenants) + 1)):
+        for link in await world.raw["links"].for_tenant(tenant_id):
+            await table.delete_entity(partition_key=tenant_id, row_key=link.user_id)
+            contact = contacts.get(link.contact_id)
+            by_id = contact is not None and contact.entra_user_id == link.user_id
+            unknown = contact is not None and not contact.active and not contact.inactive_reason
+            lost[(tenant_id, link.user_id)] = LostLink(link, by_id, unknown and link.inactivated_by_sync)
+            figures.note(link.user_id, "link lost")
+        assert await world.raw["links"].for_tenant(tenant_id) == [], "the tenant's links are gone"
+    figures.faults["links lost"] += 1
+    figures.lost_links += len(lost)
+    figures.fault_log.append(f"{figures.runs}+: links lost {sorted({t[:8] for t, _ in lost})} ({len(lost)})")
+    return lost
+
+
+async def relinks(
+    world: CrashWorld, check: RunCheck, lost: dict[tuple[str, str], LostLink], figures: Figures
+) -> list[tuple[str, str]]:
+    """After a run: each lost user it linked again, linked to the contact they had (by the Entra id where
+    the contact carries it, R8.5, R3.1; else by address, R3.2), never to another contact and never to one
+    created for them (taken off `lost`). Returns the problems, each with its user."""
+    problems: list[tuple[str, str]] = []
+    outcomes = {(t.tenant_id, u.user_id): u for t in check.run.tenants for u in t.users}
+    for key, gone in list(lost.items()):
+        tenant_id, uid = key
+        where, had = f"{tenant_id[:8]}/{uid[:8]}", gone.link.contact_id
+        outcome = outcomes.get(key)
+        if outcome is not None and outcome.outcome.value == "created":
+            problems.append((f"{where}: link lost, a contact created again ({outcome.contact_id}; had {had})", uid))
+        linked = outcome is not None and outcome.outcome.value == "linked"
+        if gone.by_id and linked and outcome is not None and "records this Entra user" not in outcome.reason:
+            problems.append((f"{where}: link lost, linked again not by its Entra id: {outcome.reason!r}", uid))
+        link = await world.raw["links"].get(tenant_id, uid)
+        if link is None:
+            continue
+        del lost[key]
+        if link.contact_id != had:
+            problems.append((f"{where}: link lost, linked again to {link.contact_id}, not {had}", uid))
+            continue
+        figures.relinked += 1
+        figures.relinked_by_id += gone.by_id
+        figures.note(uid, "relinked" + (" by id" if gone.by_id else ""))
+    return problems
+
+
+async def unrelinked(
+    world: CrashWorld, lost: dict[tuple[str, str], LostLink], figures: Figures
+) -> list[tuple[str, str]]:
+    """At the end, the lost users still without a link: each must be one the rules do not link: deleted
+    in Entra (R5.2 keeps a link for a restore; none to keep), disabled and so ignored (R2.2), out of
+    scope, or queued as an ambiguity (R3.3). Counted by why; anyone else is a problem."""
+    app, sim = world.env.app, world.env.simulator
+    problems: list[tuple[str, str]] = []
+    contacts = await _contacts(world)
+    for (tenant_id, uid), gone in sorted(lost.items()):
+        settings = await app.sync_settings.effective(tenant_id)
+        directory = sim.state.get(tenant_id)
+        with sim.state.locked():
+            raw = directory.users.get(uid)
+            groups = {gid: {m["id"] for m in sim.state.transitive_members(directory, gid)} for gid in directory.groups}
+        queued = {
+            a.user_id for a in await world.raw["ambiguities"].for_tenant(tenant_id) if a.status is AmbiguityStatus.OPEN
+        }
+        user = EntraUser.model_validate(raw) if raw is not None else None
+        if user is None:
+            why = "deleted"
+        elif uid in queued:
+            why = "queued"
+        elif out_of_scope(user, settings, group_members=groups, non_person_ids=()) is not None:
+            why = "out of scope"
+        elif not user.account_enabled:
+            # Ignored as never linked (R2.2): its contact left as it was, active if the disable came
+            # after the loss (counted apart: R8.5's id could have inactivated it).
+            contact = next((c for c in contacts if c.id == gone.link.contact_id), None)
+            why = "disabled, contact left active" if contact is not None and contact.active else "disabled"
+        else:
+            problems.append((f"{tenant_id[:8]}/{uid[:8]}: link lost, in scope and enabled, not linked again", uid))
+            continue
+        figures.unrelinked[why] += 1
+    return problems
 
 
 def changes(world: CrashWorld, rng: random.Random, figures: Figures) -> None:
@@ -359,9 +507,14 @@ async def _contacts(world: CrashWorld) -> list[Any]:
     return [c for client in await world.psa.list_clients() for c in await world.psa.list_contacts(client.id)]
 
 
-async def drift(world: CrashWorld, seen: set[str]) -> list[tuple[str, str]]:
+async def drift(
+    world: CrashWorld, seen: set[str], lost: dict[tuple[str, str], LostLink], figures: Figures
+) -> list[tuple[str, str]]:
     """Reconcile the PSA with Graph, tenant by tenant, from their own state (not the runs' reports):
-    each problem with the user it is about."""
+    each problem with the user it is about. A user whose link was lost (`lost`) and who is not linked
+    again had their contact made while linked: left as it is (R5.4, R2.2), not a contact made for them
+    out of scope; one whose contact the sync had inactivated without the contact saying so stays
+    inactive when linked again (R5.3: who inactivated it went with the link), counted."""
     app, raw, sim = world.env.app, world.raw, world.env.simulator
     problems: list[tuple[str, str]] = []
     everything = await _contacts(world)
@@ -396,10 +549,14 @@ async def drift(world: CrashWorld, seen: set[str]) -> list[tuple[str, str]]:
                 wanted = field_changes(contact_fields(user), contact, settings.field_controls, capabilities)
                 if wanted:
                     problems.append((f"{where}: fields differ from Entra: {sorted(wanted)}", uid))
-                if contact.active != user.account_enabled:
+                loss = lost.get((tenant_id, uid))
+                kept = loss is not None and loss.unknown_inactivation and loss.link.contact_id == contact.id
+                if kept and not contact.active and user.account_enabled:
+                    figures.unrelinked["kept inactive, relinked"] += 1
+                elif contact.active != user.account_enabled:
                     state = f"contact active={contact.active}, Entra enabled={user.account_enabled}"
                     problems.append((f"{where}: {state}", uid))
-            elif link is None and made_for[uid]:
+            elif link is None and made_for[uid] and (tenant_id, uid) not in lost:
                 problems.append((f"{where}: a contact made for a user out of scope ({outside or 'disabled'})", uid))
         for uid in gone:
             link = links.get(uid)

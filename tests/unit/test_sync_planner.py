@@ -218,6 +218,20 @@ def test_r5_3_re_enabled_user_is_reactivated_only_if_the_sync_inactivated_it() -
     assert by_person.outcome is Outcome.UNCHANGED and by_person.set_active is None
 
 
+def test_r5_3_r8_5_a_lost_link_relinked_by_id_reactivates_only_a_contact_that_says_the_sync_inactivated_it() -> None:
+    # The links table lost the row that said the sync inactivated the contact; the contact says so itself.
+    for why in ("disabled-in-microsoft", "deleted-in-microsoft"):
+        by_sync = contact("k1", "ann", active=False, inactive_reason=why, entra_user_id="u1")
+        got = of(plan([user("u1", "ann")], [by_sync], complete=False), "u1")
+        assert (got.outcome, got.link_to, got.set_active) == (Outcome.LINKED, "k1", SetActive(active=True))
+        assert got.reason == "contact records this Entra user; reactivated: the contact says the sync inactivated it"
+        assert got.link is not None and not got.link.inactivated_by_sync
+    for by_person in (contact("k1", "ann", active=False, entra_user_id="u1"), contact("k1", "ann", active=False)):
+        got = of(plan([user("u1", "ann")], [by_person], complete=False), "u1")
+        assert (got.outcome, got.link_to, got.set_active) == (Outcome.LINKED, "k1", None)
+        assert got.reason.endswith("the contact stays inactive (inactivated outside the sync)")
+
+
 def test_r5_3_restored_user_in_a_delta_pass_is_reactivated() -> None:
     gone = link("u1", "k1", user_deleted=True, inactivated_by_sync=True, inactive_reason="deleted-in-microsoft")
     got = of(plan([user("u1", "ann")], [contact("k1", "ann", active=False)], [gone], complete=False), "u1")
