@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from shared.models import RunRecord, SyncSettings, TenantOverrides
 
@@ -30,6 +30,43 @@ __all__ = ["BULK_RUN", "GLOBAL_SETTINGS_TTL", "CachedSyncSettingsStore"]
 
 GLOBAL_SETTINGS_TTL = 30.0  # seconds
 BULK_RUN = 50  # tenants in a run from which its tenants' overrides are read in one query
+_GLOBAL = "global"
+
+T = TypeVar("T")
+
+
+class _Kept(Generic[T]):
+    """One value read from storage for one key, kept `ttl` seconds; the callers that find it missing
+    or stale together read it once (the tenants in flight)."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float]) -> None:
+        self._ttl, self._clock = ttl, clock
+        self._entry: tuple[str, float, T] | None = None  # key, read at, value
+        self._loading = asyncio.Lock()
+
+    async def get(self, key: str, read: Callable[[], Awaitable[T]]) -> T:
+        fresh = self._fresh(key)
+        if fresh is not None:
+            return fresh
+        async with self._loading:
+            fresh = self._fresh(key)
+            if fresh is not None:
+                return fresh
+            read_at = self._clock()
+            value = await read()
+            self._entry = (key, read_at, value)
+            return value
+
+    def put(self, key: str, value: T) -> T:
+        self._entry = (key, self._clock(), value)
+        return value
+
+    def clear(self) -> None:
+        self._entry = None
+
+    def _fresh(self, key: str) -> T | None:  # the values kept here are never None
+        entry = self._entry
+        return entry[2] if entry is not None and entry[0] == key and self._clock() - entry[1] < self._ttl else None
 
 
 class CachedSyncSettingsStore:
@@ -44,35 +81,21 @@ class CachedSyncSettingsStore:
         clock: Callable[[], float] = time.monotonic,
         bulk_run: int = BULK_RUN,
     ) -> None:
-        self._inner, self._ttl, self._clock, self._bulk_run = inner, ttl, clock, bulk_run
-        self._global: tuple[float, SyncSettings] | None = None
-        self._run_overrides: tuple[str, float, dict[str, TenantOverrides]] | None = None  # run id, read at, rows
-        self._loading = asyncio.Lock()
-        self._loading_global = asyncio.Lock()
-        self.overrides_queries = 0  # reads of every tenant's overrides (tests count them)
+        self._inner, self._bulk_run = inner, bulk_run
+        self._global: _Kept[SyncSettings] = _Kept(ttl, clock)
+        self._run_overrides: _Kept[dict[str, TenantOverrides]] = _Kept(ttl, clock)  # keyed by run id
 
     async def global_settings(self) -> SyncSettings:
-        cached = self._fresh_global()
-        if cached is not None:
-            return cached
-        async with self._loading_global:  # the tenants in flight when it lapses: one read for them all
-            cached = self._fresh_global()
-            if cached is not None:
-                return cached
-            return self._keep(await self._inner.global_settings())
-
-    def _fresh_global(self) -> SyncSettings | None:
-        cached = self._global
-        return cached[1] if cached is not None and self._clock() - cached[0] < self._ttl else None
+        return await self._global.get(_GLOBAL, self._inner.global_settings)
 
     async def save_global(self, settings: SyncSettings) -> None:
-        self._global = None
+        self._global.clear()
         await self._inner.save_global(settings)
-        self._keep(settings)
+        self._global.put(_GLOBAL, settings)
 
     async def update_global(self, change: Callable[[SyncSettings], SyncSettings]) -> SyncSettings:
-        self._global = None
-        return self._keep(await self._inner.update_global(change))
+        self._global.clear()
+        return self._global.put(_GLOBAL, await self._inner.update_global(change))
 
     async def overrides(self, tenant_id: str) -> TenantOverrides:
         return await self._inner.overrides(tenant_id)
@@ -81,44 +104,20 @@ class CachedSyncSettingsStore:
         return await self._inner.all_overrides()
 
     async def save_overrides(self, tenant_id: str, overrides: TenantOverrides) -> None:
-        self._run_overrides = None
+        self._run_overrides.clear()
         await self._inner.save_overrides(tenant_id, overrides)
 
     async def update_overrides(
         self, tenant_id: str, change: Callable[[TenantOverrides], TenantOverrides]
     ) -> TenantOverrides:
-        self._run_overrides = None
+        self._run_overrides.clear()
         return await self._inner.update_overrides(tenant_id, change)
 
     async def effective(self, tenant_id: str, *, run: RunRecord | None = None) -> SyncSettings:
         if run is not None and run.tenants_expected >= self._bulk_run:
-            rows = await self._overrides_for(run.run_id)
+            rows = await self._run_overrides.get(run.run_id, self._inner.all_overrides)
             overrides = rows.get(tenant_id)
             overrides = overrides.model_copy(deep=True) if overrides is not None else TenantOverrides()
         else:
             overrides = await self.overrides(tenant_id)
         return overrides.merged_over(await self.global_settings())
-
-    async def _overrides_for(self, run_id: str) -> dict[str, TenantOverrides]:
-        fresh = self._fresh(run_id)
-        if fresh is not None:
-            return fresh
-        async with self._loading:  # the run's first tenants arrive together: one query for them all
-            fresh = self._fresh(run_id)
-            if fresh is not None:
-                return fresh
-            read_at = self._clock()
-            rows = await self._inner.all_overrides()
-            self.overrides_queries += 1
-            self._run_overrides = (run_id, read_at, rows)
-            return rows
-
-    def _fresh(self, run_id: str) -> dict[str, TenantOverrides] | None:
-        cached = self._run_overrides
-        if cached is not None and cached[0] == run_id and self._clock() - cached[1] < self._ttl:
-            return cached[2]
-        return None
-
-    def _keep(self, settings: SyncSettings) -> SyncSettings:
-        self._global = (self._clock(), settings)
-        return settings
