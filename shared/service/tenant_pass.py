@@ -138,16 +138,12 @@ async def _begin_writing(app: App, work: TenantPass) -> bool:
     """Count this try on the tenant's row before its intent is recorded (a later try then reads it).
     True when it is the run's first try of the tenant to write (read under the row's ETag, with the
     tenant's lease held: no other try can be writing)."""
-    counted: list[int] = []
 
     def begun(row: TenantResult) -> TenantResult | None:
-        if row.status in FINAL:
-            return None
-        counted.append(row.attempts + 1)
-        return row.model_copy(update={"attempts": row.attempts + 1})
+        return None if row.status in FINAL else row.model_copy(update={"attempts": row.attempts + 1})
 
-    await app.runs.update_tenant(work.run.run_id, work.tenant_id, begun)
-    return counted[-1:] == [1]
+    stored = await app.runs.update_tenant(work.run.run_id, work.tenant_id, begun)
+    return stored is not None and stored.status not in FINAL and stored.attempts == 1
 
 
 async def save_cursor(
