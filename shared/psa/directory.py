@@ -7,12 +7,13 @@ partition query.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import UpdateMode
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.data.tables import TableEntity
+from azure.data.tables.aio import TableClient
+from pydantic import BaseModel
 
 from shared.errors import NotFound, PsaError, PsaUnavailable, StorageError, StorageUnavailable
 from shared.models import (
@@ -30,6 +31,8 @@ from shared.store.entities import BATCH_LIMIT, check_key, from_entity, query_mod
 from shared.store.names import Table
 
 __all__ = ["TableDirectory"]
+
+M = TypeVar("M", bound=BaseModel)
 
 _CLIENTS = "client"
 _KEYS_PER_QUERY = 14  # Table Storage allows 15 comparisons in a filter: the partition and 14 row keys
@@ -52,7 +55,7 @@ class TableDirectory:
         self._unique_emails = unique_emails
         # A pass reads its client, then writes the client's facts if they changed: the write goes
         # under the ETag of that read instead of reading the client again.
-        self._read: dict[str, tuple[PsaClient, str]] = {}
+        self._read: dict[str, TableEntity] = {}
         # Likewise a pass lists its client's contacts, then changes some: the changes go under the
         # ETags of that listing (a contact changed since is read again) instead of a query per 14.
         self._listed: dict[str, dict[str, tuple[PsaContact, str]]] = {}
@@ -72,11 +75,10 @@ class TableDirectory:
         except ResourceNotFoundError:
             self._read.pop(client_id, None)
             return None
-        client = from_entity(entity, PsaClient)
         if len(self._read) >= _KEPT_CLIENTS:
             self._read.clear()
-        self._read[client_id] = (client, str(entity.metadata["etag"]))
-        return client
+        self._read[client_id] = entity
+        return from_entity(entity, PsaClient)
 
     async def create_client(self, name: str, *, website: str | None, domains: list[str]) -> PsaClient:
         client = PsaClient(id=_stable_id("c", name.lower(), *domains), name=name, website=website, domains=domains)
@@ -94,25 +96,24 @@ class TableDirectory:
         await upsert_batched(self._clients, (to_entity(_CLIENTS, c.id, c) for c in clients))
 
     async def write_client_facts(self, client_id: str, facts: ClientMicrosoftFacts) -> None:
-        for _ in range(5):
-            kept = self._read.pop(client_id, None)
-            if kept is None:
-                client = await self.get_client(client_id)
-                if client is None:
-                    raise NotFound(f"client {client_id} not found")
-                kept = self._read.pop(client_id)
-            client, etag = kept
-            row = to_entity(_CLIENTS, client.id, client.model_copy(update={"microsoft": facts}))
-            try:
-                await self._clients.update_entity(
-                    row, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified
-                )
-                return
-            except ResourceModifiedError:
-                continue  # changed since it was read (an edit, another instance): read it again
-            except ResourceNotFoundError as exc:
-                raise NotFound(f"client {client_id} not found") from exc
-        raise PsaError(f"client {client_id} kept changing under us; try again", status=409)
+        def with_facts(current: PsaClient | None) -> PsaClient:
+            if current is None:
+                raise NotFound(f"client {client_id} not found")
+            return current.model_copy(update={"microsoft": facts})
+
+        known = self._read.pop(client_id, None)
+        try:
+            await self._read_modify_write(
+                self._clients,
+                _CLIENTS,
+                check_key(client_id, "clientId"),
+                PsaClient,
+                with_facts,
+                known=known,
+                what=f"client {client_id}",
+            )
+        except ResourceNotFoundError as exc:  # gone since it was read
+            raise NotFound(f"client {client_id} not found") from exc
 
     # contacts
     async def list_contacts(self, client_id: str) -> list[PsaContact]:
@@ -245,21 +246,37 @@ class TableDirectory:
                 raise PsaError(f"contact {contact_id} not found in client {client_id}", status=404)
             return current.model_copy(update=update)
 
+        await self._read_modify_write(
+            self._contacts,
+            client_id,
+            check_key(contact_id, "contactId"),
+            PsaContact,
+            change,
+            row=_contact_entity,
+            what=f"contact {contact_id}",
+        )
+
+    @staticmethod
+    async def _read_modify_write(
+        table: TableClient,
+        pk: str,
+        rk: str,
+        model: type[M],
+        change: Callable[[M | None], M],
+        *,
+        what: str,
+        row: Callable[[M], dict[str, Any]] | None = None,
+        known: TableEntity | None = None,
+    ) -> None:
+        """`read_modify_write` with the directory's errors: an outage is PsaUnavailable, a row that kept
+        changing a 409 PsaError."""
         try:
-            await read_modify_write(
-                self._contacts,
-                client_id,
-                check_key(contact_id, "contactId"),
-                PsaContact,
-                change,
-                retries=5,
-                row=_contact_entity,
-            )
+            await read_modify_write(table, pk, rk, model, change, retries=5, row=row, known=known)
         except StorageUnavailable as exc:
             # An outage is not this user's fault: the tenant's attempt fails and the host retries it (R8.7).
             raise PsaUnavailable(f"the directory is unavailable: {exc}") from exc
         except StorageError as exc:
-            raise PsaError(f"contact {contact_id} kept changing under us; try again", status=409) from exc
+            raise PsaError(f"{what} kept changing under us; try again", status=409) from exc
 
     async def _refuse_duplicate_email(self, client_id: str, email: str) -> None:
         rows = self._contacts.query_entities(

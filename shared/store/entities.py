@@ -118,15 +118,22 @@ async def read_modify_write(
     *,
     retries: int = 20,
     row: Callable[[M], dict[str, Any]] | None = None,
+    known: Mapping[str, Any] | None = None,
 ) -> M | None:
     """Apply `change` to the stored model under its ETag (creating the row when there is none), reading
     again when someone else wrote in between; `change` returns None to leave the row as it is. Returns
-    the model as stored. `row` builds the entity (default: the model's JSON under pk/rk)."""
-    for _ in range(retries):
-        try:
-            entity = await table.get_entity(check_key(pk), check_key(rk))
-        except ResourceNotFoundError:
-            entity = None
+    the model as stored. `row` builds the entity (default: the model's JSON under pk/rk). `known`: the
+    entity as a read a moment ago returned it (with its ETag), so the first try writes under it
+    instead of reading it again."""
+    for attempt in range(retries):
+        entity: Any
+        if attempt == 0 and known is not None:
+            entity = known
+        else:
+            try:
+                entity = await table.get_entity(check_key(pk), check_key(rk))
+            except ResourceNotFoundError:
+                entity = None
         current = from_entity(entity, model) if entity is not None else None
         updated = change(current)
         if updated is None:
